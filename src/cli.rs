@@ -1,0 +1,52 @@
+//! The command line: `gatenet CONFIG`, `gatenet train CONFIG`, `gatenet check CONFIG`.
+//! Hyper-parameters live only in the config file; flags only say where and how to run.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gatenet",
+    version,
+    about = "Train small dense neural networks from one TOML config, on Burn.",
+    long_about = "Train small dense neural networks from one TOML config, on Burn.\n\n\
+        `gatenet configs/or.toml` trains the network that config describes and writes everything \
+        about the run to artifacts/<name>/: the resolved config, metrics.csv, checkpoints, the final \
+        model and summary.json.\n\n\
+        Exit codes: 0 success, 1 failure during a run, 2 usage, config or data error.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Config file to train (the same as `gatenet train CONFIG`).
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train the network a config file describes.
+    Train {
+        /// Config file, e.g. configs/or.toml.
+        config: PathBuf,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Check a config file and print it with every default filled in; writes nothing.
+    Check {
+        /// Config file, e.g. configs/or.toml.
+        config: PathBuf,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Folder that holds the run folders; the run goes to DIR/<name>/.
+    #[arg(long, value_name = "DIR", default_value = "artifacts")]
+    pub artifacts: PathBuf,
+    /// Print nothing but errors: no progress line, no report.
+    #[arg(long, short)]
+    pub quiet: bool,
+}

@@ -1,0 +1,791 @@
+//! The TOML config: serde structs that mirror the file's tables, loaded and checked once here,
+//! then passed down as typed values. Nothing past this module reads a config string.
+//!
+//! Loading reports every problem in a file at once, each with its file, line, column and dotted
+//! key: the syntax is parsed first (toml_edit keeps byte spans), then each key is typed on its
+//! own against the serde structs (so one bad key does not hide the next), then values are
+//! range-checked by [`Config::validate`]. Burn's `#[derive(Config)]` is not used for the file
+//! because it silently ignores unknown keys.
+
+use crate::activation::{Activation, OutputActivation};
+use crate::backend::BackendName;
+use crate::data::Gate;
+use crate::init::Init;
+use crate::loss::Loss;
+use crate::optim::{OptimizerName, Schedule};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A whole config file. Every key has a default except the data source.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Run name: the folder `artifacts/<name>/`. Default: the config file's stem.
+    pub name: Option<String>,
+    /// Seeds the initial weights and the batch order. Default 42.
+    pub seed: u64,
+    /// `"ndarray"` (default), `"flex"` or `"wgpu"` (needs the `wgpu` cargo feature).
+    pub backend: BackendName,
+    pub data: DataSection,
+    pub model: ModelSection,
+    pub optimizer: OptimizerSection,
+    pub training: TrainingSection,
+}
+
+/// `[data]`: what to learn.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataSection {
+    /// A 2-input truth table, rows 00, 01, 10, 11: and, or, nand, nor, xor, xnor.
+    pub gate: Option<Gate>,
+}
+
+/// `[model]`: the network between the inputs and the outputs.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSection {
+    /// Widths of the hidden layers; `[]` is a single Linear layer. Default `[4]`.
+    pub hidden_sizes: Vec<usize>,
+    /// Between hidden layers. Default `"tanh"`.
+    pub activation: Activation,
+    /// On the last layer. Default `"sigmoid"`.
+    pub output_activation: OutputActivation,
+    /// `"default"` (torch's), `"small"` or `"xavier"`.
+    pub init: Init,
+}
+
+impl Default for ModelSection {
+    fn default() -> Self {
+        Self {
+            hidden_sizes: vec![4],
+            activation: Activation::Tanh,
+            output_activation: OutputActivation::Sigmoid,
+            init: Init::Default,
+        }
+    }
+}
+
+/// `[optimizer]`: how the weights move. Settings that do not apply to the chosen optimizer or
+/// schedule are refused rather than ignored; the resolved config fills in the ones that apply.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OptimizerSection {
+    /// `"sgd"`, `"adam"` (default), `"adamw"` or `"rmsprop"`.
+    pub name: OptimizerName,
+    /// Step size at the start of the schedule. Default 0.01.
+    pub learning_rate: f64,
+    /// sgd and rmsprop only. Default 0 (torch's; Burn's default is 0.9 for rmsprop).
+    pub momentum: Option<f64>,
+    /// L2 penalty (decoupled for adamw). Default 0.
+    pub weight_decay: f64,
+    /// adam, adamw and rmsprop only. Default 1e-8 (torch's; Burn's is 1e-5).
+    pub epsilon: Option<f64>,
+    /// adam and adamw only. Defaults 0.9 and 0.999.
+    pub beta1: Option<f64>,
+    pub beta2: Option<f64>,
+    /// `"constant"` (default), `"cosine"`, `"step"` or `"exponential"`.
+    pub schedule: Schedule,
+    /// cosine only: the rate reached at the last epoch. Default 0.
+    pub min_learning_rate: Option<f64>,
+    /// step only: epochs between two decays. Required for step.
+    pub step_epochs: Option<usize>,
+    /// step and exponential: the factor per decay (step, default 0.1) or per epoch
+    /// (exponential, default 0.99).
+    pub gamma: Option<f64>,
+}
+
+impl Default for OptimizerSection {
+    fn default() -> Self {
+        Self {
+            name: OptimizerName::Adam,
+            learning_rate: 0.01,
+            momentum: None,
+            weight_decay: 0.0,
+            epsilon: None,
+            beta1: None,
+            beta2: None,
+            schedule: Schedule::Constant,
+            min_learning_rate: None,
+            step_epochs: None,
+            gamma: None,
+        }
+    }
+}
+
+/// `[training]`: how long and when to stop.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainingSection {
+    /// Total epochs, counting those already run when resuming. Default 1000.
+    pub num_epochs: usize,
+    /// Rows per optimizer step. Default: every row (full batch).
+    pub batch_size: Option<usize>,
+    /// `"mse"` (default, mean over every output) or `"bce"` (needs a sigmoid output).
+    pub loss: Loss,
+    /// Stop once every output is within this distance of its target; 0 never stops early.
+    /// Default 0.1.
+    pub tolerance: f64,
+    /// Epochs between checkpoints; the last epoch is always saved. Default 100.
+    pub checkpoint_every: usize,
+}
+
+impl Default for TrainingSection {
+    fn default() -> Self {
+        Self {
+            num_epochs: 1000,
+            batch_size: None,
+            loss: Loss::Mse,
+            tolerance: 0.1,
+            checkpoint_every: 100,
+        }
+    }
+}
+
+/// The widest hidden layer accepted: far past what a dense net on tabular data needs, and small
+/// enough that a typo like `1000000000` is refused before anything is allocated.
+const MAX_WIDTH: usize = 100_000;
+
+impl Config {
+    /// Reads, types and checks a config file. Every problem found is in the error.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let fail = |problems| ConfigError {
+            path: path.to_path_buf(),
+            problems,
+        };
+        let text = read_text(path).map_err(|message| fail(vec![Problem::whole(message)]))?;
+        let doc = toml_edit::ImDocument::parse(text.as_str()).map_err(|e| {
+            let at = e.span().map(|span| line_column(&text, span.start));
+            let message = format!("invalid TOML: {}", e.message().trim_end());
+            fail(vec![Problem {
+                at,
+                key: String::new(),
+                message,
+            }])
+        })?;
+        let problems = type_each_key(&doc, &text);
+        if !problems.is_empty() {
+            return Err(fail(problems));
+        }
+        let mut config: Config = toml::from_str(&text)
+            .map_err(|e| fail(vec![Problem::whole(e.message().to_string())]))?;
+        if config.name.is_none() {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+            config.name = stem;
+        }
+        let problems: Vec<Problem> = config
+            .validate()
+            .into_iter()
+            .map(|(key, message)| Problem {
+                at: locate(&doc, &text, &key),
+                key,
+                message,
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(config.resolved())
+        } else {
+            Err(fail(problems))
+        }
+    }
+
+    /// The run name; set by [`Config::load`] from the file stem when the file has none.
+    pub fn name(&self) -> &str {
+        self.name.as_deref().expect("load() sets the name")
+    }
+
+    /// Range and consistency checks that types cannot express, as (dotted key, message).
+    pub fn validate(&self) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        let mut check = |ok: bool, key: &str, message: String| {
+            if !ok {
+                problems.push((key.to_string(), message));
+            }
+        };
+        if let Some(name) = &self.name {
+            let usable = !name.is_empty()
+                && name != "."
+                && name != ".."
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "-_.".contains(c));
+            check(
+                usable,
+                "name",
+                format!(
+                    "expected a folder name made of letters, digits, '-', '_' and '.', found {name:?}"
+                ),
+            );
+        }
+        check(
+            self.backend != BackendName::Wgpu || cfg!(feature = "wgpu"),
+            "backend",
+            "\"wgpu\" needs the wgpu cargo feature, which this binary was built without; rebuild with `cargo build --release --features wgpu` (or use backend = \"ndarray\")".into(),
+        );
+        check(self.data.gate.is_some(), "data", "expected a data source: add a [data] table with `gate = \"or\"` (or and, nand, nor, xor, xnor)".into());
+
+        let model = &self.model;
+        for (i, &width) in model.hidden_sizes.iter().enumerate() {
+            check(
+                (1..=MAX_WIDTH).contains(&width),
+                "model.hidden_sizes",
+                format!(
+                    "expected every width between 1 and {MAX_WIDTH}, found {width} at position {i}"
+                ),
+            );
+        }
+        check(
+            !(self.training.loss == Loss::Bce && model.output_activation != OutputActivation::Sigmoid),
+            "training.loss",
+            "\"bce\" needs probabilities: set model.output_activation = \"sigmoid\", or use loss = \"mse\"".into(),
+        );
+
+        let opt = &self.optimizer;
+        let lr = opt.learning_rate;
+        check(
+            lr.is_finite() && lr > 0.0,
+            "optimizer.learning_rate",
+            format!("expected a finite number > 0, found {lr}"),
+        );
+        if matches!(opt.schedule, Schedule::Cosine | Schedule::Exponential) {
+            check(lr <= 1.0, "optimizer.learning_rate", format!("the {:?} schedule needs a learning rate of at most 1 (a limit of Burn's schedulers), found {lr}", opt.schedule).to_lowercase());
+        }
+        let applies = |key: &str, value: bool, allowed: &[OptimizerName]| {
+            (
+                !value || allowed.contains(&opt.name),
+                format!("optimizer.{key}"),
+                format!(
+                    "does not apply to name = \"{}\"; it is used by {}",
+                    opt.name,
+                    names(allowed)
+                ),
+            )
+        };
+        use OptimizerName::*;
+        for (ok, key, message) in [
+            applies("momentum", opt.momentum.is_some(), &[Sgd, RmsProp]),
+            applies("epsilon", opt.epsilon.is_some(), &[Adam, AdamW, RmsProp]),
+            applies("beta1", opt.beta1.is_some(), &[Adam, AdamW]),
+            applies("beta2", opt.beta2.is_some(), &[Adam, AdamW]),
+        ] {
+            check(ok, &key, message);
+        }
+        let in_unit = |v: Option<f64>| v.is_none_or(|v| (0.0..1.0).contains(&v));
+        check(
+            in_unit(opt.momentum),
+            "optimizer.momentum",
+            format!("expected a number in [0, 1), found {}", show(opt.momentum)),
+        );
+        check(
+            in_unit(opt.beta1),
+            "optimizer.beta1",
+            format!("expected a number in [0, 1), found {}", show(opt.beta1)),
+        );
+        check(
+            in_unit(opt.beta2),
+            "optimizer.beta2",
+            format!("expected a number in [0, 1), found {}", show(opt.beta2)),
+        );
+        check(
+            opt.epsilon.is_none_or(|e| e.is_finite() && e > 0.0),
+            "optimizer.epsilon",
+            format!("expected a finite number > 0, found {}", show(opt.epsilon)),
+        );
+        let wd = opt.weight_decay;
+        check(
+            wd.is_finite() && wd >= 0.0,
+            "optimizer.weight_decay",
+            format!("expected a finite number >= 0, found {wd}"),
+        );
+
+        let schedule_applies = |key: &str, value: bool, allowed: &[Schedule]| {
+            (
+                !value || allowed.contains(&opt.schedule),
+                format!("optimizer.{key}"),
+                format!(
+                    "does not apply to schedule = \"{}\"; it is used by {}",
+                    opt.schedule,
+                    names(allowed)
+                ),
+            )
+        };
+        for (ok, key, message) in [
+            schedule_applies(
+                "min_learning_rate",
+                opt.min_learning_rate.is_some(),
+                &[Schedule::Cosine],
+            ),
+            schedule_applies("step_epochs", opt.step_epochs.is_some(), &[Schedule::Step]),
+            schedule_applies(
+                "gamma",
+                opt.gamma.is_some(),
+                &[Schedule::Step, Schedule::Exponential],
+            ),
+        ] {
+            check(ok, &key, message);
+        }
+        if let Some(min) = opt.min_learning_rate {
+            check(
+                min.is_finite() && (0.0..=lr).contains(&min),
+                "optimizer.min_learning_rate",
+                format!("expected a number between 0 and learning_rate ({lr}), found {min}"),
+            );
+        }
+        if opt.schedule == Schedule::Step {
+            check(
+                opt.step_epochs.is_some_and(|s| s >= 1),
+                "optimizer.step_epochs",
+                format!(
+                    "schedule = \"step\" needs step_epochs >= 1 (epochs between decays), found {}",
+                    show(opt.step_epochs)
+                ),
+            );
+        }
+        if let Some(gamma) = opt.gamma {
+            check(
+                gamma > 0.0 && gamma <= 1.0,
+                "optimizer.gamma",
+                format!("expected a number in (0, 1], found {gamma}"),
+            );
+        }
+
+        let t = &self.training;
+        check(
+            t.num_epochs >= 1,
+            "training.num_epochs",
+            format!("expected at least 1, found {}", t.num_epochs),
+        );
+        check(
+            t.checkpoint_every >= 1,
+            "training.checkpoint_every",
+            format!("expected at least 1, found {}", t.checkpoint_every),
+        );
+        check(
+            t.tolerance.is_finite() && t.tolerance >= 0.0,
+            "training.tolerance",
+            format!(
+                "expected a finite number >= 0 (0 never stops early), found {}",
+                t.tolerance
+            ),
+        );
+        if let (Some(batch), Some(gate)) = (t.batch_size, self.data.gate) {
+            let rows = gate.rows();
+            check(
+                (1..=rows).contains(&batch),
+                "training.batch_size",
+                format!(
+                    "expected between 1 and the {rows} rows of the {gate} table, found {batch}"
+                ),
+            );
+        }
+        problems
+    }
+
+    /// The config with every default that applies written out, as saved in the run folder.
+    fn resolved(mut self) -> Config {
+        let opt = &mut self.optimizer;
+        use OptimizerName::*;
+        match opt.name {
+            Sgd => opt.momentum = opt.momentum.or(Some(0.0)),
+            RmsProp => {
+                opt.momentum = opt.momentum.or(Some(0.0));
+                opt.epsilon = opt.epsilon.or(Some(1e-8));
+            }
+            Adam | AdamW => {
+                opt.epsilon = opt.epsilon.or(Some(1e-8));
+                opt.beta1 = opt.beta1.or(Some(0.9));
+                opt.beta2 = opt.beta2.or(Some(0.999));
+            }
+        }
+        match opt.schedule {
+            Schedule::Constant => {}
+            Schedule::Cosine => opt.min_learning_rate = opt.min_learning_rate.or(Some(0.0)),
+            Schedule::Step => opt.gamma = opt.gamma.or(Some(0.1)),
+            Schedule::Exponential => opt.gamma = opt.gamma.or(Some(0.99)),
+        }
+        if let Some(gate) = self.data.gate {
+            self.training.batch_size = self.training.batch_size.or(Some(gate.rows()));
+        }
+        self
+    }
+
+    /// The resolved config as TOML, the text of `config.toml` and of `gatenet check`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a validated config serializes")
+    }
+}
+
+fn names<T: fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(|i| format!("\"{i}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn show<T: fmt::Display>(value: Option<T>) -> String {
+    value.map_or("nothing".into(), |v| v.to_string())
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    if path.is_dir() {
+        return Err("expected a TOML file, found a directory".into());
+    }
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        _ => format!("cannot read the file: {e}"),
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "expected UTF-8 text, found a non-UTF-8 byte at offset {}",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// The tables of the file, each with the struct that types its keys.
+const SECTIONS: [(&str, fn(&str) -> Result<(), String>); 4] = [
+    ("data", type_key::<DataSection>),
+    ("model", type_key::<ModelSection>),
+    ("optimizer", type_key::<OptimizerSection>),
+    ("training", type_key::<TrainingSection>),
+];
+
+/// Types every key of the file on its own, so that all bad keys are reported, not the first.
+fn type_each_key(doc: &toml_edit::ImDocument<&str>, text: &str) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let root = doc.as_table();
+    for (key, item) in root.iter() {
+        let section = SECTIONS.iter().find(|(name, _)| *name == key);
+        match (section, item.as_table_like()) {
+            (Some((name, type_section_key)), Some(table)) => {
+                for (inner, inner_item) in table.iter() {
+                    if let Err(message) = type_section_key(&source_of(inner, inner_item, text)) {
+                        let at = table
+                            .key(inner)
+                            .and_then(|k| k.span())
+                            .map(|s| line_column(text, s.start));
+                        problems.push(Problem {
+                            at,
+                            key: format!("{name}.{inner}"),
+                            message: explain(message, Some(name)),
+                        });
+                    }
+                }
+            }
+            _ => {
+                if let Err(message) = type_key::<Config>(&source_of(key, item, text)) {
+                    let at = root
+                        .key(key)
+                        .and_then(|k| k.span())
+                        .map(|s| line_column(text, s.start));
+                    problems.push(Problem {
+                        at,
+                        key: key.to_string(),
+                        message: explain(message, None),
+                    });
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// `key = value` as TOML text, with the value copied from the file, so that serde types it
+/// exactly as it would inside the whole file.
+fn source_of(key: &str, item: &toml_edit::Item, text: &str) -> String {
+    let value = match item {
+        toml_edit::Item::Value(v) => v.span().map_or("{}", |s| &text[s]),
+        toml_edit::Item::ArrayOfTables(_) => "[{}]",
+        _ => "{}",
+    };
+    format!("{} = {value}", toml_edit::Key::new(key).display_repr())
+}
+
+fn type_key<T: DeserializeOwned>(source: &str) -> Result<(), String> {
+    toml::from_str::<T>(source)
+        .map(|_| ())
+        .map_err(|e| e.message().trim_end().to_string())
+}
+
+/// Rewords serde's messages for people who write TOML, and suggests the nearest valid name.
+fn explain(message: String, table: Option<&str>) -> String {
+    let quoted = |s: &str| {
+        s.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let words = quoted(rest);
+        let (found, valid) = words
+            .split_first()
+            .map_or(("", &[][..]), |(f, v)| (f.as_str(), v));
+        let place = table.map_or("at the top level".to_string(), |t| format!("in [{t}]"));
+        return format!(
+            "unknown key `{found}` {place}{}; expected one of {}",
+            suggest(found, valid, '`'),
+            list(valid, '`')
+        );
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let words = quoted(rest);
+        let (found, valid) = words
+            .split_first()
+            .map_or(("", &[][..]), |(f, v)| (f.as_str(), v));
+        return format!(
+            "unknown value \"{found}\"{}; expected one of {}",
+            suggest(found, valid, '"'),
+            list(valid, '"')
+        );
+    }
+    let mut message = message;
+    for (serde_says, we_say) in [
+        ("expected f64", "expected a number"),
+        ("expected u64", "expected a whole number >= 0"),
+        ("expected usize", "expected a whole number >= 0"),
+        ("expected a sequence", "expected an array"),
+        ("expected a string", "expected a string"),
+    ] {
+        message = message.replace(serde_says, we_say);
+    }
+    if message.contains("expected struct") {
+        return format!(
+            "expected a table, {}",
+            message.split(',').next().unwrap_or_default()
+        );
+    }
+    message
+        .replace("invalid type: ", "found ")
+        .replace("invalid value: ", "found ")
+}
+
+fn list(names: &[String], quote: char) -> String {
+    names
+        .iter()
+        .map(|n| format!("{quote}{n}{quote}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn suggest(found: &str, valid: &[String], quote: char) -> String {
+    let nearest = valid.iter().min_by_key(|v| edit_distance(found, v));
+    match nearest {
+        Some(v) if edit_distance(found, v) <= (found.len().max(v.len()) / 3).max(2) => {
+            format!(" (did you mean {quote}{v}{quote}?)")
+        }
+        _ => String::new(),
+    }
+}
+
+/// Levenshtein distance, case-insensitive.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// Where a dotted key (`optimizer.learning_rate`) is written in the file, if it is.
+fn locate(doc: &toml_edit::ImDocument<&str>, text: &str, dotted: &str) -> Option<(usize, usize)> {
+    let (table, key) = match dotted.split_once('.') {
+        Some((section, key)) => (doc.get(section)?.as_table_like()?, key),
+        None => (doc.as_table() as &dyn toml_edit::TableLike, dotted),
+    };
+    let span = table.key(key)?.span()?;
+    Some(line_column(text, span.start))
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Everything wrong with one config file.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub problems: Vec<Problem>,
+}
+
+/// One problem: where, which key, and what was expected and found.
+#[derive(Debug)]
+pub struct Problem {
+    /// Line and column, when the problem is at a place in the file.
+    pub at: Option<(usize, usize)>,
+    /// The dotted key, empty for the file as a whole.
+    pub key: String,
+    pub message: String,
+}
+
+impl Problem {
+    fn whole(message: String) -> Problem {
+        Problem {
+            at: None,
+            key: String::new(),
+            message,
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.problems.len();
+        if count > 1 {
+            writeln!(f, "{} has {count} problems:", self.path.display())?;
+        }
+        for (i, p) in self.problems.iter().enumerate() {
+            let indent = if count > 1 { "  " } else { "" };
+            write!(f, "{indent}{}", self.path.display())?;
+            if let Some((line, column)) = p.at {
+                write!(f, ":{line}:{column}")?;
+            }
+            if !p.key.is_empty() {
+                write!(f, ": {}", p.key)?;
+            }
+            write!(f, ": {}", p.message)?;
+            if i + 1 < count {
+                writeln!(f)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("test.toml");
+        std::fs::write(&path, text).unwrap();
+        Config::load(&path)
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        let err = load_text(text).expect_err("the config should be refused");
+        err.problems
+            .iter()
+            .map(|p| format!("{:?} {}: {}", p.at, p.key, p.message))
+            .collect()
+    }
+
+    const MINIMAL: &str = "[data]\ngate = \"or\"\n";
+
+    #[test]
+    fn a_minimal_config_gets_every_default_and_the_file_stem_as_name() {
+        let config = load_text(MINIMAL).unwrap();
+        assert_eq!(config.name(), "test");
+        assert_eq!(config.seed, 42);
+        assert_eq!(config.optimizer.epsilon, Some(1e-8));
+        assert_eq!(config.training.batch_size, Some(4));
+    }
+
+    #[test]
+    fn every_table_rejects_a_misspelled_key_by_name_with_a_suggestion() {
+        for (table, bad, good) in [
+            ("data", "gat = \"or\"", "gate"),
+            ("model", "hiden_sizes = [2]", "hidden_sizes"),
+            ("optimizer", "learning_rat = 0.1", "learning_rate"),
+            ("training", "num_epoch = 3", "num_epochs"),
+        ] {
+            let text = format!("[data]\ngate = \"or\"\n[{table}]\n{bad}\n")
+                .replace("[data]\ngate = \"or\"\n[data]\n", "[data]\n");
+            let found = problems(&text).join("\n");
+            assert!(
+                found.contains(&format!("did you mean `{good}`")),
+                "{table}: {found}"
+            );
+            assert!(found.contains(&format!("[{table}]")), "{table}: {found}");
+        }
+        let top = problems("sed = 1\n[data]\ngate = \"or\"\n").join("\n");
+        assert!(
+            top.contains("did you mean `seed`") && top.contains("Some((1, 1))"),
+            "{top}"
+        );
+    }
+
+    #[test]
+    fn all_problems_in_a_file_are_reported_with_line_and_column() {
+        let found = problems(
+            "[data]\ngate = \"or\"\n[model]\nactivation = \"tanhh\"\n[optimizer]\nlearning_rate = \"fast\"\n[training]\nnum_epochs = 0\n",
+        );
+        assert_eq!(found.len(), 2, "types first: {found:?}");
+        assert!(
+            found[0].contains("Some((4, 1)) model.activation")
+                && found[0].contains("did you mean \"tanh\""),
+            "{found:?}"
+        );
+        assert!(
+            found[1].contains("Some((6, 1)) optimizer.learning_rate")
+                && found[1].contains("expected a number"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn out_of_range_values_name_their_key_and_what_was_found() {
+        let found = problems("[data]\ngate = \"or\"\n[model]\nhidden_sizes = [0]\n[optimizer]\nlearning_rate = -1.0\n[training]\nnum_epochs = 0\nbatch_size = 9\n").join("\n");
+        for expected in [
+            "model.hidden_sizes",
+            "optimizer.learning_rate: expected a finite number > 0, found -1",
+            "training.num_epochs: expected at least 1, found 0",
+            "training.batch_size",
+        ] {
+            assert!(found.contains(expected), "{expected} missing in {found}");
+        }
+    }
+
+    #[test]
+    fn settings_that_do_not_apply_to_the_optimizer_are_refused() {
+        let found =
+            problems("[data]\ngate = \"or\"\n[optimizer]\nname = \"adam\"\nmomentum = 0.9\n")
+                .join("\n");
+        assert!(
+            found.contains("optimizer.momentum: does not apply to name = \"adam\""),
+            "{found}"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_names_line_and_column() {
+        let found = problems("[data]\ngate = \"or\n").join("\n");
+        assert!(
+            found.contains("Some((2,") && found.contains("invalid TOML"),
+            "{found}"
+        );
+    }
+
+    #[test]
+    fn a_missing_data_table_says_what_to_add() {
+        assert!(
+            problems("seed = 1\n")
+                .join("\n")
+                .contains("add a [data] table")
+        );
+    }
+
+    #[test]
+    fn the_resolved_config_reads_back_as_the_same_config() {
+        let config =
+            load_text("[data]\ngate = \"xor\"\n[optimizer]\nname = \"sgd\"\nlearning_rate = 0.5\n")
+                .unwrap();
+        let again = load_text(&config.to_toml()).unwrap();
+        assert_eq!(config.to_toml(), again.to_toml());
+    }
+}

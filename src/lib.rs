@@ -1,0 +1,18 @@
+//! gatenet: train small dense networks from one TOML config, on Burn 0.22. `main.rs` is the
+//! command line; `train::train` is the whole run.
+
+pub mod activation;
+pub mod artifacts;
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod init;
+pub mod loss;
+pub mod metrics;
+pub mod model;
+pub mod optim;
+pub mod renderer;
+pub mod stopping;
+pub mod summary;
+pub mod train;

@@ -1,0 +1,342 @@
+//! What is measured each epoch and where it goes: the step output the metrics read, gatenet's
+//! two metrics of fit (accuracy and max error), and the metric logger that turns Burn's metric
+//! events into one `metrics.csv` row per epoch (instead of Burn's two folders and several files
+//! per epoch) and answers the Learner's queries for early stopping from memory.
+
+use burn::tensor::{ExecutionError, Tensor, TensorReadError};
+use burn::train::ItemLazy;
+use burn::train::logger::MetricLogger;
+use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
+use burn::train::metric::{
+    Adaptor, LossInput, Metric, MetricAttributes, MetricDefinition, MetricId, MetricMetadata,
+    MetricName, Numeric, NumericAttributes, NumericEntry, SerializedEntry,
+};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Burn's names for the metrics gatenet registers; the loss and learning-rate metrics are Burn's.
+pub const LOSS: &str = "Loss";
+pub const LEARNING_RATE: &str = "Learning Rate";
+pub const ACCURACY: &str = "Accuracy";
+pub const MAX_ERROR: &str = "Max Error";
+
+/// What one training or validation step hands to the metrics.
+pub struct StepOutput {
+    /// `[1]`: the batch loss.
+    pub loss: Tensor<1>,
+    /// `[rows, width]`: the network's answers, after the output activation.
+    pub outputs: Tensor<2>,
+    pub targets: Tensor<2>,
+}
+
+impl ItemLazy for StepOutput {
+    fn sync(self) -> Result<Self, ExecutionError> {
+        // As Burn's RegressionOutput: flush the device, and drop the autodiff graph so that the
+        // metric thread neither keeps it alive nor pays for it.
+        self.loss.device().flush()?;
+        Ok(StepOutput {
+            loss: self.loss.without_autodiff(),
+            outputs: self.outputs.without_autodiff(),
+            targets: self.targets.without_autodiff(),
+        })
+    }
+}
+
+impl Adaptor<LossInput> for StepOutput {
+    fn adapt(&self) -> LossInput {
+        LossInput::new(self.loss.clone())
+    }
+}
+
+/// Outputs and targets, for the measures of fit.
+pub struct FitInput {
+    outputs: Tensor<2>,
+    targets: Tensor<2>,
+}
+
+impl Adaptor<FitInput> for StepOutput {
+    fn adapt(&self) -> FitInput {
+        FitInput {
+            outputs: self.outputs.clone(),
+            targets: self.targets.clone(),
+        }
+    }
+}
+
+/// How an epoch's per-batch values combine into the epoch's value.
+#[derive(Clone, Copy)]
+enum Combine {
+    /// Mean weighted by the number of outputs in each batch.
+    Mean,
+    Max,
+}
+
+/// A measure of fit computed on the device and read back as one number per batch.
+#[derive(Clone)]
+pub struct FitMetric {
+    name: MetricName,
+    combine: Combine,
+    higher_is_better: bool,
+    measure: fn(Tensor<2>, Tensor<2>) -> Tensor<1>,
+    /// (sum or max, outputs counted) over the epoch so far; `last` is the latest batch.
+    epoch: (f64, usize),
+    last: (f64, usize),
+}
+
+impl FitMetric {
+    /// The share of outputs on the same side of 0.5 as their target: the accuracy of a 0/1
+    /// table, for any number of output columns (Burn's AccuracyMetric takes an argmax over
+    /// columns, which is always right for a single column).
+    pub fn accuracy() -> FitMetric {
+        let measure = |o: Tensor<2>, t: Tensor<2>| {
+            o.greater_elem(0.5)
+                .equal(t.greater_elem(0.5))
+                .float()
+                .mean()
+        };
+        FitMetric::new(ACCURACY, Combine::Mean, true, measure)
+    }
+
+    /// The largest distance between an output and its target: every output is within tolerance
+    /// exactly when this is.
+    pub fn max_error() -> FitMetric {
+        let measure = |o: Tensor<2>, t: Tensor<2>| (o - t).abs().max();
+        FitMetric::new(MAX_ERROR, Combine::Max, false, measure)
+    }
+
+    fn new(
+        name: &str,
+        combine: Combine,
+        higher_is_better: bool,
+        measure: fn(Tensor<2>, Tensor<2>) -> Tensor<1>,
+    ) -> Self {
+        FitMetric {
+            name: Arc::new(name.into()),
+            combine,
+            higher_is_better,
+            measure,
+            epoch: (0.0, 0),
+            last: (f64::NAN, 0),
+        }
+    }
+
+    fn epoch_value(&self) -> f64 {
+        match self.combine {
+            Combine::Mean => self.epoch.0 / self.epoch.1 as f64,
+            Combine::Max => self.epoch.0,
+        }
+    }
+
+    fn entry(&self, value: f64) -> SerializedEntry {
+        SerializedEntry::new(format!("{value:.4}"), value.to_string())
+    }
+}
+
+impl Metric for FitMetric {
+    type Input = FitInput;
+
+    fn name(&self) -> MetricName {
+        self.name.clone()
+    }
+
+    fn update(
+        &mut self,
+        item: &FitInput,
+        _metadata: &MetricMetadata,
+    ) -> Result<SerializedEntry, TensorReadError> {
+        let count = item.outputs.shape().num_elements();
+        let value =
+            (self.measure)(item.outputs.clone(), item.targets.clone()).try_into_scalar::<f64>()?;
+        self.epoch = match self.combine {
+            Combine::Mean => (self.epoch.0 + value * count as f64, self.epoch.1 + count),
+            // NaN wins, so a diverged batch is never hidden behind a finite one.
+            Combine::Max if self.epoch.1 == 0 || value.is_nan() || value > self.epoch.0 => {
+                (value, self.epoch.1 + count)
+            }
+            Combine::Max => (self.epoch.0, self.epoch.1 + count),
+        };
+        self.last = (value, count);
+        Ok(self.entry(value))
+    }
+
+    fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
+        Ok(self.entry(self.epoch_value()))
+    }
+
+    fn clear(&mut self) {
+        self.epoch = (0.0, 0);
+        self.last = (f64::NAN, 0);
+    }
+
+    fn attributes(&self) -> MetricAttributes {
+        NumericAttributes {
+            unit: None,
+            higher_is_better: self.higher_is_better,
+        }
+        .into()
+    }
+}
+
+impl Numeric for FitMetric {
+    fn value(&self) -> Option<NumericEntry> {
+        Some(NumericEntry::Aggregated {
+            aggregated_value: self.last.0,
+            count: self.last.1,
+        })
+    }
+
+    fn running_value(&self) -> Option<NumericEntry> {
+        Some(NumericEntry::Aggregated {
+            aggregated_value: self.epoch_value(),
+            count: self.epoch.1,
+        })
+    }
+
+    fn final_value(&self) -> NumericEntry {
+        NumericEntry::Final(self.epoch_value())
+    }
+}
+
+/// One row of `metrics.csv`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EpochRow {
+    pub epoch: usize,
+    /// Mean loss of the epoch's training batches, each measured before its update.
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    /// Mean learning rate over the epoch's steps.
+    pub learning_rate: f64,
+    /// Loss on the validation rows after the epoch's updates.
+    pub valid_loss: f64,
+    pub valid_accuracy: f64,
+    /// Largest |output - target| on the validation rows after the epoch's updates.
+    pub max_error: f64,
+    /// Seconds since training started: the only column that differs between identical runs.
+    pub elapsed_seconds: f64,
+}
+
+impl EpochRow {
+    pub const HEADER: &str = "epoch,train_loss,train_accuracy,learning_rate,valid_loss,valid_accuracy,max_error,elapsed_seconds";
+
+    fn csv(&self) -> String {
+        format!(
+            "{},{},{},{},{},{},{},{:.6}",
+            self.epoch,
+            self.train_loss,
+            self.train_accuracy,
+            self.learning_rate,
+            self.valid_loss,
+            self.valid_accuracy,
+            self.max_error,
+            self.elapsed_seconds
+        )
+    }
+
+    fn set(&mut self, split: &Split, name: &str, value: f64) {
+        let slot = match (split, name) {
+            (Split::Train, LOSS) => &mut self.train_loss,
+            (Split::Train, ACCURACY) => &mut self.train_accuracy,
+            (Split::Train, LEARNING_RATE) => &mut self.learning_rate,
+            (Split::Valid, LOSS) => &mut self.valid_loss,
+            (Split::Valid, ACCURACY) => &mut self.valid_accuracy,
+            (Split::Valid, MAX_ERROR) => &mut self.max_error,
+            _ => return,
+        };
+        *slot = value;
+    }
+}
+
+/// The epochs run so far, shared between the logger (which fills it on Burn's metric thread)
+/// and whoever reports on the run.
+pub type History = Arc<Mutex<RunLog>>;
+
+#[derive(Debug, Default)]
+pub struct RunLog {
+    pub rows: Vec<EpochRow>,
+    /// The first failed write to `metrics.csv`: Burn's metric thread cannot report it, so
+    /// `train` does when the run ends.
+    pub write_error: Option<String>,
+}
+
+/// Burn's metric logger for gatenet: one CSV row per epoch, written as soon as the epoch's
+/// validation ends, and the epoch values kept in memory for the Learner's queries.
+pub struct CsvMetricLogger {
+    file: std::io::BufWriter<std::fs::File>,
+    names: HashMap<MetricId, MetricName>,
+    row: EpochRow,
+    history: History,
+    /// Epoch values, for `read_numeric` (early stopping and checkpoint decisions).
+    finals: HashMap<(String, usize, &'static str), f64>,
+    started: Instant,
+}
+
+impl CsvMetricLogger {
+    /// Takes an open `metrics.csv` whose header is written.
+    pub fn new(file: std::fs::File, history: History, started: Instant) -> CsvMetricLogger {
+        CsvMetricLogger {
+            file: std::io::BufWriter::new(file),
+            names: HashMap::new(),
+            row: EpochRow::default(),
+            history,
+            finals: HashMap::new(),
+            started,
+        }
+    }
+}
+
+fn split_name(split: &Split) -> &'static str {
+    split.clone().into()
+}
+
+impl MetricLogger for CsvMetricLogger {
+    fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
+        for numeric in update.entries_numeric {
+            // Per-batch entries are skipped: only the epoch's final values make a row.
+            let Some(NumericEntry::Final(value)) = numeric.numeric_entry else {
+                continue;
+            };
+            let Some(name) = self.names.get(&numeric.entry.metric_id) else {
+                continue;
+            };
+            self.finals
+                .insert((name.to_string(), epoch, split_name(split)), value);
+            self.row.set(split, name, value);
+        }
+    }
+
+    fn read_numeric(
+        &mut self,
+        name: &str,
+        epoch: usize,
+        split: &Split,
+    ) -> Result<Vec<NumericEntry>, String> {
+        let key = (name.to_string(), epoch, split_name(split));
+        Ok(self
+            .finals
+            .get(&key)
+            .map(|v| vec![NumericEntry::Final(*v)])
+            .unwrap_or_default())
+    }
+
+    fn log_metric_definition(&mut self, definition: MetricDefinition) {
+        self.names.insert(definition.metric_id, definition.name);
+    }
+
+    fn log_epoch_summary(&mut self, summary: EpochSummary) {
+        // Validation ends every epoch, after training: the row is complete.
+        if summary.split != Split::Valid {
+            return;
+        }
+        let mut row = std::mem::take(&mut self.row);
+        row.epoch = summary.epoch_number;
+        row.elapsed_seconds = self.started.elapsed().as_secs_f64();
+        let written = writeln!(self.file, "{}", row.csv()).and_then(|_| self.file.flush());
+        let mut log = self.history.lock().expect("history lock");
+        if let (Err(e), None) = (written, &log.write_error) {
+            log.write_error = Some(e.to_string());
+        }
+        log.rows.push(row);
+    }
+}

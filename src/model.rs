@@ -1,0 +1,93 @@
+//! The network: a multi-layer perceptron, Linear layers with the chosen activation between them
+//! and the output activation last. Training concerns (loss, steps) live in `train.rs`.
+
+use crate::activation::{Activation, OutputActivation};
+use crate::config::ModelSection;
+use crate::init::SplitMix64;
+use crate::loss::Loss;
+use burn::module::{Module, Param, ParamId};
+use burn::nn::Linear;
+use burn::tensor::{Device, Tensor, TensorData};
+
+#[derive(Module, Debug)]
+pub struct Mlp {
+    /// Field names are part of the checkpoint format (`layers.0.weight`, ...): keep them.
+    pub layers: Vec<Linear>,
+    #[module(skip)]
+    pub activation: Activation,
+    #[module(skip)]
+    pub output: OutputActivation,
+    /// What the network is trained to minimise; read by `train.rs`'s steps.
+    #[module(skip)]
+    pub loss: Loss,
+}
+
+impl Mlp {
+    /// Builds the network `input_width -> hidden_sizes... -> output_width` with weights drawn
+    /// from `seed`, identical on every backend.
+    pub fn new(
+        input_width: usize,
+        output_width: usize,
+        model: &ModelSection,
+        loss: Loss,
+        seed: u64,
+        device: &Device,
+    ) -> Mlp {
+        let mut widths = vec![input_width];
+        widths.extend(&model.hidden_sizes);
+        widths.push(output_width);
+        let mut rng = SplitMix64::new(seed);
+        let layers = widths
+            .windows(2)
+            .enumerate()
+            .map(|(i, pair)| {
+                let (fan_in, fan_out) = (pair[0], pair[1]);
+                let (weights, biases) = model.init.layer(fan_in, fan_out, &mut rng);
+                let id = 2 * i as u64;
+                Linear {
+                    weight: param(id + 1, weights, [fan_in, fan_out], device),
+                    bias: Some(param(id + 2, biases, [fan_out], device)),
+                }
+            })
+            .collect();
+        Mlp {
+            layers,
+            activation: model.activation,
+            output: model.output_activation,
+            loss,
+        }
+    }
+
+    /// `[rows, input_width] -> [rows, output_width]`, before the output activation.
+    pub fn logits(&self, inputs: Tensor<2>) -> Tensor<2> {
+        let last = self.layers.len() - 1;
+        self.layers
+            .iter()
+            .enumerate()
+            .fold(inputs, |x, (i, layer)| {
+                let x = layer.forward(x);
+                if i < last {
+                    self.activation.forward(x)
+                } else {
+                    x
+                }
+            })
+    }
+
+    /// `[rows, input_width] -> [rows, output_width]`: what the network answers.
+    pub fn forward(&self, inputs: Tensor<2>) -> Tensor<2> {
+        self.output.forward(self.logits(inputs))
+    }
+}
+
+/// A trainable parameter with a fixed id (Burn draws random ones), so that the same config saves
+/// the same bytes: checkpoints and model.bpk are reproducible bit for bit.
+fn param<const D: usize>(
+    id: u64,
+    values: Vec<f32>,
+    shape: [usize; D],
+    device: &Device,
+) -> Param<Tensor<D>> {
+    let tensor = Tensor::from_data(TensorData::new(values, shape), device);
+    Param::initialized(ParamId::from(id), tensor).set_require_grad(true)
+}

@@ -1,0 +1,150 @@
+//! The outcome of a run: `summary.json`, and the report printed at the end (the truth table
+//! with the outputs before and after training side by side).
+
+use crate::config::Config;
+use crate::data::Table;
+use crate::metrics::EpochRow;
+use serde::Serialize;
+use std::fmt::Write;
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub name: String,
+    pub backend: String,
+    /// e.g. "2-6-1 tanh, sigmoid output".
+    pub network: String,
+    pub epochs_run: usize,
+    pub final_loss: f64,
+    /// Largest |output - target| after the last epoch.
+    pub max_error: f64,
+    pub tolerance: f64,
+    pub converged: bool,
+    /// The first epoch after which every output was within tolerance.
+    pub converged_epoch: Option<usize>,
+    pub wall_seconds: f64,
+    pub predictions: Vec<Prediction>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Prediction {
+    pub inputs: Vec<f32>,
+    pub target: Vec<f32>,
+    /// After training.
+    pub output: Vec<f32>,
+    /// Before the first update, from the initial weights.
+    pub initial_output: Vec<f32>,
+}
+
+impl Summary {
+    pub fn new(
+        config: &Config,
+        table: &Table,
+        before: Vec<f32>,
+        after: Vec<f32>,
+        rows: &[EpochRow],
+        wall_seconds: f64,
+    ) -> Summary {
+        let tolerance = config.training.tolerance;
+        let last = rows.last();
+        let max_error = last.map_or(f64::NAN, |r| r.max_error);
+        let converged_epoch = rows
+            .iter()
+            .find(|r| tolerance > 0.0 && r.max_error <= tolerance)
+            .map(|r| r.epoch);
+        let width = table.target_width;
+        let predictions = (0..table.rows())
+            .map(|row| Prediction {
+                inputs: table.input_row(row).to_vec(),
+                target: table.target_row(row).to_vec(),
+                output: after[row * width..(row + 1) * width].to_vec(),
+                initial_output: before[row * width..(row + 1) * width].to_vec(),
+            })
+            .collect();
+        let mut widths = vec![table.input_width.to_string()];
+        widths.extend(config.model.hidden_sizes.iter().map(|w| w.to_string()));
+        widths.push(width.to_string());
+        let model = &config.model;
+        let network = format!(
+            "{} {:?}, {:?} output",
+            widths.join("-"),
+            model.activation,
+            model.output_activation
+        )
+        .to_lowercase();
+        Summary {
+            name: config.name().to_string(),
+            backend: config.backend.to_string(),
+            network,
+            epochs_run: last.map_or(0, |r| r.epoch),
+            final_loss: last.map_or(f64::NAN, |r| r.valid_loss),
+            max_error,
+            tolerance,
+            converged: converged_epoch.is_some(),
+            converged_epoch,
+            wall_seconds,
+            predictions,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a summary serializes") + "\n"
+    }
+
+    /// The end-of-run report: every row's inputs, target, and output before and after.
+    pub fn report(&self, run_folder: &str) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{}: {} on {}", self.name, self.network, self.backend);
+        let inputs = self.predictions.first().map_or(0, |p| p.inputs.len());
+        let header: Vec<String> = (1..=inputs).map(|i| format!("in{i}")).collect();
+        let _ = writeln!(out, "  {} | target | before -> after", header.join(" "));
+        for p in &self.predictions {
+            let cells: Vec<String> = p.inputs.iter().map(|v| format!("{v:>3}")).collect();
+            let fits = p
+                .output
+                .iter()
+                .zip(&p.target)
+                .all(|(o, t)| ((o - t).abs() as f64) <= self.tolerance);
+            let mark = if self.tolerance > 0.0 && fits {
+                "ok"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  {} | {:>6} | {} -> {}  {mark}",
+                cells.join(" "),
+                join(&p.target, 0),
+                join(&p.initial_output, 4),
+                join(&p.output, 4)
+            );
+        }
+        let ms = self.wall_seconds * 1000.0;
+        let outcome = match self.converged_epoch {
+            Some(epoch) => format!(
+                "converged: every output within {} of its target from epoch {epoch} ({} epochs, {ms:.0} ms)",
+                self.tolerance, self.epochs_run
+            ),
+            None if self.tolerance > 0.0 => format!(
+                "not converged: after {} epochs the largest error is {:.4}, above the tolerance {} ({ms:.0} ms)",
+                self.epochs_run, self.max_error, self.tolerance
+            ),
+            None => format!(
+                "trained {} epochs, largest error {:.4} (tolerance 0: no early stop) ({ms:.0} ms)",
+                self.epochs_run, self.max_error
+            ),
+        };
+        let _ = writeln!(
+            out,
+            "{outcome}\nartifacts: {run_folder}/ (config.toml, metrics.csv, model.bpk, summary.json, checkpoint/)"
+        );
+        out
+    }
+}
+
+fn join(values: &[f32], decimals: usize) -> String {
+    values
+        .iter()
+        .map(|v| format!("{v:.decimals$}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
