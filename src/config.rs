@@ -19,7 +19,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A whole config file. Every key has a default except the data source.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Run name: the folder `artifacts/<name>/`. Default: the config file's stem.
@@ -32,6 +32,20 @@ pub struct Config {
     pub model: ModelSection,
     pub optimizer: OptimizerSection,
     pub training: TrainingSection,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            name: None,
+            seed: 42,
+            backend: BackendName::default(),
+            data: DataSection::default(),
+            model: ModelSection::default(),
+            optimizer: OptimizerSection::default(),
+            training: TrainingSection::default(),
+        }
+    }
 }
 
 /// `[data]`: what to learn.
@@ -164,25 +178,31 @@ impl Config {
                 message,
             }])
         })?;
-        let problems = type_each_key(&doc, &text);
-        if !problems.is_empty() {
-            return Err(fail(problems));
-        }
-        let mut config: Config = toml::from_str(&text)
+        // Keys that do not type are reported and left out, so that the rest is still checked.
+        let mut problems = type_each_key(&doc, &text);
+        let mut table: toml::Table = toml::from_str(&text)
             .map_err(|e| fail(vec![Problem::whole(e.message().to_string())]))?;
+        for problem in &problems {
+            remove_key(&mut table, &problem.key);
+        }
+        let mut config: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| fail(vec![Problem::whole(e.message().to_string())]))?;
         if config.name.is_none() {
             let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
             config.name = stem;
         }
-        let problems: Vec<Problem> = config
-            .validate()
-            .into_iter()
-            .map(|(key, message)| Problem {
-                at: locate(&doc, &text, &key),
-                key,
-                message,
-            })
-            .collect();
+        for (key, message) in config.validate() {
+            // A key already reported (or its table) is not reported again.
+            let related = |p: &Problem| p.key.starts_with(&key) || key.starts_with(&p.key);
+            if !problems.iter().any(related) {
+                problems.push(Problem {
+                    at: locate(&doc, &text, &key),
+                    key,
+                    message,
+                });
+            }
+        }
         if problems.is_empty() {
             Ok(config.resolved())
         } else {
@@ -369,14 +389,16 @@ impl Config {
                 t.tolerance
             ),
         );
-        if let (Some(batch), Some(gate)) = (t.batch_size, self.data.gate) {
-            let rows = gate.rows();
+        if let Some(batch) = t.batch_size {
+            let expected = match self.data.gate {
+                Some(gate) => format!("between 1 and the {} rows of the {gate} table", gate.rows()),
+                None => "at least 1".into(),
+            };
+            let rows = self.data.gate.map_or(usize::MAX, |gate| gate.rows());
             check(
                 (1..=rows).contains(&batch),
                 "training.batch_size",
-                format!(
-                    "expected between 1 and the {rows} rows of the {gate} table, found {batch}"
-                ),
+                format!("expected {expected}, found {batch}"),
             );
         }
         problems
@@ -503,6 +525,19 @@ fn source_of(key: &str, item: &toml_edit::Item, text: &str) -> String {
     format!("{} = {value}", toml_edit::Key::new(key).display_repr())
 }
 
+fn remove_key(table: &mut toml::Table, dotted: &str) {
+    match dotted.split_once('.') {
+        Some((section, key)) => {
+            if let Some(toml::Value::Table(inner)) = table.get_mut(section) {
+                inner.remove(key);
+            }
+        }
+        None => {
+            table.remove(dotted);
+        }
+    }
+}
+
 fn type_key<T: DeserializeOwned>(source: &str) -> Result<(), String> {
     toml::from_str::<T>(source)
         .map(|_| ())
@@ -552,9 +587,10 @@ fn explain(message: String, table: Option<&str>) -> String {
         message = message.replace(serde_says, we_say);
     }
     if message.contains("expected struct") {
+        let found = message.split(',').next().unwrap_or_default();
         return format!(
-            "expected a table, {}",
-            message.split(',').next().unwrap_or_default()
+            "expected a table, found {}",
+            found.replace("invalid type: ", "")
         );
     }
     message
@@ -725,7 +761,7 @@ mod tests {
         let found = problems(
             "[data]\ngate = \"or\"\n[model]\nactivation = \"tanhh\"\n[optimizer]\nlearning_rate = \"fast\"\n[training]\nnum_epochs = 0\n",
         );
-        assert_eq!(found.len(), 2, "types first: {found:?}");
+        assert_eq!(found.len(), 3, "{found:?}");
         assert!(
             found[0].contains("Some((4, 1)) model.activation")
                 && found[0].contains("did you mean \"tanh\""),
