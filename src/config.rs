@@ -161,6 +161,10 @@ impl Default for TrainingSection {
 /// enough that a typo like `1000000000` is refused before anything is allocated.
 const MAX_WIDTH: usize = 100_000;
 
+/// The most parameters accepted: 10^8 weights take 1.6 GB with Adam's two moments and a
+/// gradient (4 bytes each), a sixth of this project's 24 GB machines; refused before allocating.
+const MAX_PARAMETERS: usize = 100_000_000;
+
 impl Config {
     /// Reads, types and checks a config file. Every problem found is in the error.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -252,6 +256,25 @@ impl Config {
                 "model.hidden_sizes",
                 format!(
                     "expected every width between 1 and {MAX_WIDTH}, found {width} at position {i}"
+                ),
+            );
+        }
+        if model
+            .hidden_sizes
+            .iter()
+            .all(|w| (1..=MAX_WIDTH).contains(w))
+        {
+            // Gates have 2 inputs and 1 output.
+            let mut widths = vec![2];
+            widths.extend(&model.hidden_sizes);
+            widths.push(1);
+            let params: usize = widths.windows(2).map(|p| p[0] * p[1] + p[1]).sum();
+            check(
+                params <= MAX_PARAMETERS,
+                "model.hidden_sizes",
+                format!(
+                    "the network would have {params} parameters (about {:.1} GB with the optimizer's state); at most {MAX_PARAMETERS} are accepted",
+                    params as f64 * 16.0 / 1e9
                 ),
             );
         }

@@ -12,6 +12,7 @@ pub mod loss;
 pub mod metrics;
 pub mod model;
 pub mod optim;
+pub mod pin;
 pub mod renderer;
 pub mod stopping;
 pub mod summary;

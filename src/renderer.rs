@@ -65,8 +65,11 @@ impl ProgressRenderer {
                 r.valid_loss, r.max_error, r.learning_rate
             )
         });
+        const WIDTH: usize = 20;
+        let filled = (epoch * WIDTH / self.total_epochs.max(1)).min(WIDTH);
+        let bar = format!("[{}{}]", "#".repeat(filled), "-".repeat(WIDTH - filled));
         format!(
-            "epoch {epoch}/{}{metrics}  {rate:.0} epochs/s",
+            "epoch {epoch}/{} {bar}{metrics}  {rate:.0} epochs/s",
             self.total_epochs
         )
     }

@@ -1,29 +1,53 @@
 //! When training stops and which epochs are kept: the tolerance rule as Burn early-stopping and
-//! checkpointing strategies. Both ask the Learner's event store for the epoch's max error, so
-//! they always agree on the epoch at which the run converged.
+//! checkpointing strategies. Both share one [`ToleranceCheck`], so they agree on the epoch at
+//! which the run converged and the Learner's event store is asked once per epoch, not twice.
 
 use crate::metrics::MAX_ERROR;
 use burn::train::EarlyStoppingStrategy;
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
 use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
+use std::sync::{Arc, Mutex};
 
-/// True when every validation output of `epoch` is within `tolerance` of its target.
-fn converged(tolerance: f64, epoch: usize, store: &EventStoreClient) -> bool {
-    tolerance > 0.0
-        && store
-            .find_metric(MAX_ERROR, epoch, Aggregate::Mean, &Split::Valid)
-            .is_some_and(|max_error| max_error <= tolerance)
+/// Whether every validation output of an epoch is within tolerance, remembered for the epoch.
+#[derive(Clone)]
+pub struct ToleranceCheck {
+    tolerance: f64,
+    /// The last epoch asked about and its answer.
+    last: Arc<Mutex<Option<(usize, bool)>>>,
+}
+
+impl ToleranceCheck {
+    pub fn new(tolerance: f64) -> ToleranceCheck {
+        ToleranceCheck {
+            tolerance,
+            last: Arc::default(),
+        }
+    }
+
+    fn converged(&self, epoch: usize, store: &EventStoreClient) -> bool {
+        if self.tolerance <= 0.0 {
+            return false;
+        }
+        let mut last = self.last.lock().expect("tolerance lock");
+        if let Some((asked, answer)) = *last
+            && asked == epoch
+        {
+            return answer;
+        }
+        let max_error = store.find_metric(MAX_ERROR, epoch, Aggregate::Mean, &Split::Valid);
+        let answer = max_error.is_some_and(|e| e <= self.tolerance);
+        *last = Some((epoch, answer));
+        answer
+    }
 }
 
 /// Stops the run at the first epoch whose outputs are all within tolerance.
 #[derive(Clone)]
-pub struct WithinTolerance {
-    pub tolerance: f64,
-}
+pub struct WithinTolerance(pub ToleranceCheck);
 
 impl EarlyStoppingStrategy for WithinTolerance {
     fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
-        converged(self.tolerance, epoch, store)
+        self.0.converged(epoch, store)
     }
 }
 
@@ -32,7 +56,7 @@ impl EarlyStoppingStrategy for WithinTolerance {
 pub struct EveryEpochs {
     pub every: usize,
     pub num_epochs: usize,
-    pub tolerance: f64,
+    pub check: ToleranceCheck,
     pub saved: Vec<usize>,
 }
 
@@ -42,10 +66,9 @@ impl CheckpointingStrategy for EveryEpochs {
         epoch: usize,
         store: &EventStoreClient,
     ) -> Vec<CheckpointingAction> {
-        let due = epoch % self.every == 0
-            || epoch >= self.num_epochs
-            || converged(self.tolerance, epoch, store);
-        if !due {
+        // Burn asks this before the early-stopping strategy, so the check is made here first.
+        let converged = self.check.converged(epoch, store);
+        if !(converged || epoch % self.every == 0 || epoch >= self.num_epochs) {
             return Vec::new();
         }
         self.saved.push(epoch);

@@ -8,7 +8,7 @@ use crate::metrics::{CsvMetricLogger, EpochRow, FitMetric, History, StepOutput};
 use crate::model::Mlp;
 use crate::optim::{optimizer, schedule};
 use crate::renderer::{ProgressRenderer, Style};
-use crate::stopping::{EveryEpochs, WithinTolerance};
+use crate::stopping::{EveryEpochs, ToleranceCheck, WithinTolerance};
 use crate::summary::Summary;
 use burn::module::Module;
 use burn::tensor::Device;
@@ -55,6 +55,7 @@ pub struct RunOptions {
 pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Summary, String> {
     let started = Instant::now();
     let device = config.backend.device()?;
+    crate::pin::pin_for(config.backend);
     let table = Arc::new(config.data.gate.expect("validated: a data source").table());
     // Built on the autodiff device: weights made from data are tracked only if they start there.
     let model = Mlp::new(
@@ -94,6 +95,7 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Summ
     ));
     let history = History::default();
     let (tolerance, num_epochs) = (config.training.tolerance, config.training.num_epochs);
+    let check = ToleranceCheck::new(tolerance);
     let training = SupervisedTraining::new(run.path(), train_rows, valid_rows)
         .metrics((LossMetric::new(), FitMetric::accuracy()))
         .metric_valid_numeric(FitMetric::max_error())
@@ -108,12 +110,12 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Summ
         .with_checkpointing_strategy(EveryEpochs {
             every: config.training.checkpoint_every,
             num_epochs,
-            tolerance,
+            check: check.clone(),
             saved: Vec::new(),
         })
         .num_epochs(num_epochs);
     let training = if tolerance > 0.0 {
-        training.early_stopping(WithinTolerance { tolerance })
+        training.early_stopping(WithinTolerance(check))
     } else {
         training
     };
