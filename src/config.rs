@@ -301,7 +301,7 @@ impl Config {
                 format!(
                     "does not apply to name = \"{}\"; it is used by {}",
                     opt.name,
-                    names(allowed)
+                    list(allowed, '"')
                 ),
             )
         };
@@ -349,7 +349,7 @@ impl Config {
                 format!(
                     "does not apply to schedule = \"{}\"; it is used by {}",
                     opt.schedule,
-                    names(allowed)
+                    list(allowed, '"')
                 ),
             )
         };
@@ -461,14 +461,6 @@ impl Config {
     }
 }
 
-fn names<T: fmt::Display>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(|i| format!("\"{i}\""))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn show<T: fmt::Display>(value: Option<T>) -> String {
     value.map_or("nothing".into(), |v| v.to_string())
 }
@@ -490,7 +482,10 @@ fn read_text(path: &Path) -> Result<String, String> {
 }
 
 /// The tables of the file, each with the struct that types its keys.
-const SECTIONS: [(&str, fn(&str) -> Result<(), String>); 4] = [
+/// Types one `key = value` line against a table's struct.
+type KeyTyper = fn(&str) -> Result<(), String>;
+
+const SECTIONS: [(&str, KeyTyper); 4] = [
     ("data", type_key::<DataSection>),
     ("model", type_key::<ModelSection>),
     ("optimizer", type_key::<OptimizerSection>),
@@ -621,7 +616,8 @@ fn explain(message: String, table: Option<&str>) -> String {
         .replace("invalid value: ", "found ")
 }
 
-fn list(names: &[String], quote: char) -> String {
+/// `"a", "b", "c"`: names as a config would spell them.
+fn list<T: fmt::Display>(names: &[T], quote: char) -> String {
     names
         .iter()
         .map(|n| format!("{quote}{n}{quote}"))

@@ -103,7 +103,7 @@ impl TrainingProgressLogger for ProgressRenderer {
             }
             Style::Lines => {
                 let tenth = (self.total_epochs / 10).max(1);
-                if epoch % tenth == 0 {
+                if epoch.is_multiple_of(tenth) {
                     eprintln!("{}", self.line(epoch));
                 }
             }

@@ -68,7 +68,7 @@ impl CheckpointingStrategy for EveryEpochs {
     ) -> Vec<CheckpointingAction> {
         // Burn asks this before the early-stopping strategy, so the check is made here first.
         let converged = self.check.converged(epoch, store);
-        if !(converged || epoch % self.every == 0 || epoch >= self.num_epochs) {
+        if !(converged || epoch.is_multiple_of(self.every) || epoch >= self.num_epochs) {
             return Vec::new();
         }
         self.saved.push(epoch);
