@@ -21,12 +21,9 @@ fn main() {
     let reference = repo.join("../shared/reference");
     let work = std::env::temp_dir().join(format!("gatenet-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("temp folder");
-    let numpy =
-        reference.join("numpy_mlp.py").is_file() && python(&reference, "import numpy").is_some();
+    let numpy = reference.join("numpy_mlp.py").is_file() && python(&reference, "import numpy").is_some();
     if !numpy {
-        println!(
-            "(numpy reference unavailable: `python3 -m pip install numpy`; printing gatenet only)"
-        );
+        println!("(numpy reference unavailable: `python3 -m pip install numpy`; printing gatenet only)");
     }
 
     // 1. Whole process, interleaved so that both see the same machine load.
@@ -69,9 +66,7 @@ fn main() {
         let timing = "import numpy_mlp as m\n\
                       us, _ = m.time_steps(m.X_OR, m.Y_OR, [2, 6, 1], 'tanh', 'adam', 0.05, 'default')\n\
                       print(us)";
-        let us: f64 = python(&reference, timing)
-            .and_then(|out| out.trim().parse().ok())
-            .unwrap_or(f64::NAN);
+        let us: f64 = python(&reference, timing).and_then(|out| out.trim().parse().ok()).unwrap_or(f64::NAN);
         println!("  numpy reference              {us:8.1} us");
         println!("  ratio gatenet / numpy        {:8.2}", pinned * 1e6 / us);
     }
@@ -103,11 +98,7 @@ fn gatenet(work: &Path, args: &[&str], pinned: bool) {
         .current_dir(work)
         .output()
         .expect("gatenet runs");
-    assert!(
-        out.status.success(),
-        "gatenet failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "gatenet failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// Runs a Python snippet in the reference folder with one BLAS thread; its stdout on success.
@@ -118,9 +109,7 @@ fn python(reference: &Path, code: &str) -> Option<String> {
         .current_dir(reference)
         .output()
         .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn seconds(f: impl FnOnce()) -> f64 {
@@ -135,9 +124,5 @@ fn median(values: &mut [f64]) -> f64 {
     }
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    if values.len().is_multiple_of(2) {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
-    }
+    if values.len().is_multiple_of(2) { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] }
 }

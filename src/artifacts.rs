@@ -4,7 +4,8 @@
 //! artifacts/<name>/
 //!   config.toml      the resolved config, written before training starts
 //!   metrics.csv      one row per epoch
-//!   checkpoint/      Burn's model-, optim- and scheduler-<epoch>.bpk, the two newest saves
+//!   checkpoint/      per saved epoch E: Burn's model-E.bpk, optim-E.bpk, scheduler-E.bpk and
+//!                    gatenet's manifest-E.json (written last); the two newest saves are kept
 //!   model.bpk        the final weights
 //!   summary.json     the outcome, and every row's prediction before and after training
 //! ```
@@ -12,15 +13,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+#[derive(Clone)]
 pub struct RunDir {
     root: PathBuf,
 }
 
 impl RunDir {
     pub fn new(artifacts: &Path, name: &str) -> RunDir {
-        RunDir {
-            root: artifacts.join(name),
-        }
+        RunDir { root: artifacts.join(name) }
     }
 
     pub fn path(&self) -> &Path {
@@ -47,37 +47,106 @@ impl RunDir {
         self.root.join("summary.json")
     }
 
+    /// One of the files of the checkpoint of `epoch`.
+    pub fn checkpoint_file(&self, part: Part, epoch: usize) -> PathBuf {
+        self.checkpoints().join(format!("{}-{epoch}.bpk", part.name()))
+    }
+
+    /// The manifest that makes the checkpoint of `epoch` count: written last, atomically.
+    pub fn manifest(&self, epoch: usize) -> PathBuf {
+        self.checkpoints().join(format!("manifest-{epoch}.json"))
+    }
+
+    /// Every epoch that has any checkpoint file or manifest, complete or not, newest first.
+    pub fn checkpoint_epochs(&self) -> Vec<usize> {
+        let mut epochs: Vec<usize> =
+            self.checkpoint_entries().iter().filter_map(|(_, epoch)| *epoch).collect();
+        epochs.sort_unstable_by(|a, b| b.cmp(a));
+        epochs.dedup();
+        epochs
+    }
+
+    /// The checkpoint folder's files with the epoch they belong to; `None` for leftovers of an
+    /// interrupted write (`*.tmp`). Other files are not listed.
+    fn checkpoint_entries(&self) -> Vec<(PathBuf, Option<usize>)> {
+        let Ok(entries) = std::fs::read_dir(self.checkpoints()) else {
+            return Vec::new();
+        };
+        let parse = |name: &str| -> Option<Option<usize>> {
+            if name.ends_with(".tmp") {
+                return Some(None);
+            }
+            let stem = name.strip_suffix(".bpk").or_else(|| name.strip_suffix(".json"))?;
+            let (prefix, epoch) = stem.rsplit_once('-')?;
+            let known = prefix == "manifest" || Part::ALL.iter().any(|p| p.name() == prefix);
+            known.then(|| epoch.parse().ok()).flatten().map(Some)
+        };
+        entries
+            .filter_map(|entry| {
+                let path = entry.ok()?.path();
+                let epoch = parse(path.file_name()?.to_str()?)?;
+                Some((path, epoch))
+            })
+            .collect()
+    }
+
+    /// Removes every file of the checkpoint of `epoch`, the manifest first, so that the epoch
+    /// never looks complete with a file missing.
+    pub fn remove_checkpoint(&self, epoch: usize) -> Result<(), String> {
+        remove_if_present(&self.manifest(epoch))?;
+        Part::ALL.iter().try_for_each(|&part| remove_if_present(&self.checkpoint_file(part, epoch)))
+    }
+
+    /// Removes the leftovers of writes that a crash cut short; returns how many there were.
+    pub fn remove_stray_tmp(&self) -> Result<usize, String> {
+        let mut tmp: Vec<PathBuf> =
+            self.checkpoint_entries().into_iter().filter(|(_, e)| e.is_none()).map(|(p, _)| p).collect();
+        let top = std::fs::read_dir(&self.root).into_iter().flatten().flatten().map(|e| e.path());
+        tmp.extend(top.filter(|p| p.extension().is_some_and(|x| x == "tmp")));
+        tmp.iter().try_for_each(|p| remove_if_present(p))?;
+        Ok(tmp.len())
+    }
+
     /// Makes the folder ready for a new run: files of a previous run in it are removed, so that
     /// nothing in it can be mistaken for part of this run. Anything else is left alone.
     pub fn prepare_fresh(&self) -> Result<(), String> {
-        std::fs::create_dir_all(&self.root)
+        std::fs::create_dir_all(self.checkpoints())
             .map_err(|e| format!("cannot create the run folder {}: {e}", self.root.display()))?;
         for file in [self.config(), self.metrics(), self.model(), self.summary()] {
             remove_if_present(&file)?;
         }
-        let checkpoints = self.checkpoints();
-        if checkpoints.is_dir() {
-            for entry in std::fs::read_dir(&checkpoints)
-                .map_err(|e| format!("cannot list {}: {e}", checkpoints.display()))?
-            {
-                let path = entry
-                    .map_err(|e| format!("cannot list {}: {e}", checkpoints.display()))?
-                    .path();
-                if path.extension().is_some_and(|x| x == "bpk" || x == "tmp") {
-                    remove_if_present(&path)?;
-                }
-            }
+        for (path, _) in self.checkpoint_entries() {
+            remove_if_present(&path)?;
         }
         Ok(())
     }
 }
 
+/// The three files Burn saves per checkpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Part {
+    Model,
+    Optim,
+    Scheduler,
+}
+
+impl Part {
+    pub const ALL: [Part; 3] = [Part::Model, Part::Optim, Part::Scheduler];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Model => "model",
+            Part::Optim => "optim",
+            Part::Scheduler => "scheduler",
+        }
+    }
+}
+
 fn remove_if_present(path: &Path) -> Result<(), String> {
     match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(format!(
-            "cannot remove {} of the previous run: {e}",
-            path.display()
-        )),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("cannot remove {} of the previous run: {e}", path.display()))
+        }
         _ => Ok(()),
     }
 }
@@ -85,10 +154,7 @@ fn remove_if_present(path: &Path) -> Result<(), String> {
 /// Writes a whole file or nothing: a sibling temporary file is written, synced and renamed over
 /// the target, so a crash never leaves half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
+    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
     let written = std::fs::File::create(&tmp)
         .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))
         .and_then(|_| std::fs::rename(&tmp, path));

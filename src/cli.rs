@@ -49,4 +49,13 @@ pub struct RunArgs {
     /// Print nothing but errors: no progress line, no report.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Continue the run in DIR/<name>/ from its newest complete checkpoint. The config may
+    /// change rates, schedule, num_epochs, tolerance and checkpoint_every, nothing that
+    /// defines the model or the data.
+    #[arg(long)]
+    pub resume: bool,
+    /// Continue from the checkpoint of this epoch instead of the newest; later checkpoints
+    /// and metrics rows are discarded. Implies --resume.
+    #[arg(long, value_name = "EPOCH")]
+    pub resume_from: Option<usize>,
 }

@@ -147,13 +147,7 @@ pub struct TrainingSection {
 
 impl Default for TrainingSection {
     fn default() -> Self {
-        Self {
-            num_epochs: 1000,
-            batch_size: None,
-            loss: Loss::Mse,
-            tolerance: 0.1,
-            checkpoint_every: 100,
-        }
+        Self { num_epochs: 1000, batch_size: None, loss: Loss::Mse, tolerance: 0.1, checkpoint_every: 100 }
     }
 }
 
@@ -168,24 +162,17 @@ const MAX_PARAMETERS: usize = 100_000_000;
 impl Config {
     /// Reads, types and checks a config file. Every problem found is in the error.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let fail = |problems| ConfigError {
-            path: path.to_path_buf(),
-            problems,
-        };
+        let fail = |problems| ConfigError { path: path.to_path_buf(), problems };
         let text = read_text(path).map_err(|message| fail(vec![Problem::whole(message)]))?;
         let doc = toml_edit::ImDocument::parse(text.as_str()).map_err(|e| {
             let at = e.span().map(|span| line_column(&text, span.start));
             let message = format!("invalid TOML: {}", e.message().trim_end());
-            fail(vec![Problem {
-                at,
-                key: String::new(),
-                message,
-            }])
+            fail(vec![Problem { at, key: String::new(), message }])
         })?;
         // Keys that do not type are reported and left out, so that the rest is still checked.
         let mut problems = type_each_key(&doc, &text);
-        let mut table: toml::Table = toml::from_str(&text)
-            .map_err(|e| fail(vec![Problem::whole(e.message().to_string())]))?;
+        let mut table: toml::Table =
+            toml::from_str(&text).map_err(|e| fail(vec![Problem::whole(e.message().to_string())]))?;
         for problem in &problems {
             remove_key(&mut table, &problem.key);
         }
@@ -200,18 +187,10 @@ impl Config {
             // A key already reported (or its table) is not reported again.
             let related = |p: &Problem| p.key.starts_with(&key) || key.starts_with(&p.key);
             if !problems.iter().any(related) {
-                problems.push(Problem {
-                    at: locate(&doc, &text, &key),
-                    key,
-                    message,
-                });
+                problems.push(Problem { at: locate(&doc, &text, &key), key, message });
             }
         }
-        if problems.is_empty() {
-            Ok(config.resolved())
-        } else {
-            Err(fail(problems))
-        }
+        if problems.is_empty() { Ok(config.resolved()) } else { Err(fail(problems)) }
     }
 
     /// The run name; set by [`Config::load`] from the file stem when the file has none.
@@ -231,15 +210,11 @@ impl Config {
             let usable = !name.is_empty()
                 && name != "."
                 && name != ".."
-                && name
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || "-_.".contains(c));
+                && name.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c));
             check(
                 usable,
                 "name",
-                format!(
-                    "expected a folder name made of letters, digits, '-', '_' and '.', found {name:?}"
-                ),
+                format!("expected a folder name made of letters, digits, '-', '_' and '.', found {name:?}"),
             );
         }
         check(
@@ -247,23 +222,22 @@ impl Config {
             "backend",
             "\"wgpu\" needs the wgpu cargo feature, which this binary was built without; rebuild with `cargo build --release --features wgpu` (or use backend = \"ndarray\")".into(),
         );
-        check(self.data.gate.is_some(), "data", "expected a data source: add a [data] table with `gate = \"or\"` (or and, nand, nor, xor, xnor)".into());
+        check(
+            self.data.gate.is_some(),
+            "data",
+            "expected a data source: add a [data] table with `gate = \"or\"` (or and, nand, nor, xor, xnor)"
+                .into(),
+        );
 
         let model = &self.model;
         for (i, &width) in model.hidden_sizes.iter().enumerate() {
             check(
                 (1..=MAX_WIDTH).contains(&width),
                 "model.hidden_sizes",
-                format!(
-                    "expected every width between 1 and {MAX_WIDTH}, found {width} at position {i}"
-                ),
+                format!("expected every width between 1 and {MAX_WIDTH}, found {width} at position {i}"),
             );
         }
-        if model
-            .hidden_sizes
-            .iter()
-            .all(|w| (1..=MAX_WIDTH).contains(w))
-        {
+        if model.hidden_sizes.iter().all(|w| (1..=MAX_WIDTH).contains(w)) {
             // Gates have 2 inputs and 1 output.
             let mut widths = vec![2];
             widths.extend(&model.hidden_sizes);
@@ -281,7 +255,8 @@ impl Config {
         check(
             !(self.training.loss == Loss::Bce && model.output_activation != OutputActivation::Sigmoid),
             "training.loss",
-            "\"bce\" needs probabilities: set model.output_activation = \"sigmoid\", or use loss = \"mse\"".into(),
+            "\"bce\" needs probabilities: set model.output_activation = \"sigmoid\", or use loss = \"mse\""
+                .into(),
         );
 
         let opt = &self.optimizer;
@@ -298,11 +273,7 @@ impl Config {
             (
                 !value || allowed.contains(&opt.name),
                 format!("optimizer.{key}"),
-                format!(
-                    "does not apply to name = \"{}\"; it is used by {}",
-                    opt.name,
-                    list(allowed, '"')
-                ),
+                format!("does not apply to name = \"{}\"; it is used by {}", opt.name, list(allowed, '"')),
             )
         };
         use OptimizerName::*;
@@ -354,17 +325,9 @@ impl Config {
             )
         };
         for (ok, key, message) in [
-            schedule_applies(
-                "min_learning_rate",
-                opt.min_learning_rate.is_some(),
-                &[Schedule::Cosine],
-            ),
+            schedule_applies("min_learning_rate", opt.min_learning_rate.is_some(), &[Schedule::Cosine]),
             schedule_applies("step_epochs", opt.step_epochs.is_some(), &[Schedule::Step]),
-            schedule_applies(
-                "gamma",
-                opt.gamma.is_some(),
-                &[Schedule::Step, Schedule::Exponential],
-            ),
+            schedule_applies("gamma", opt.gamma.is_some(), &[Schedule::Step, Schedule::Exponential]),
         ] {
             check(ok, &key, message);
         }
@@ -407,10 +370,7 @@ impl Config {
         check(
             t.tolerance.is_finite() && t.tolerance >= 0.0,
             "training.tolerance",
-            format!(
-                "expected a finite number >= 0 (0 never stops early), found {}",
-                t.tolerance
-            ),
+            format!("expected a finite number >= 0 (0 never stops early), found {}", t.tolerance),
         );
         if let Some(batch) = t.batch_size {
             let expected = match self.data.gate {
@@ -455,6 +415,42 @@ impl Config {
         self
     }
 
+    /// What differs in `new`, for resuming a run written under `self`.
+    pub fn changes(&self, new: &Config) -> Changes {
+        // They define the model, the data, the data order or the optimizer's state.
+        const FIXED: [&str; 8] = [
+            "seed",
+            "data.gate",
+            "model.hidden_sizes",
+            "model.activation",
+            "model.output_activation",
+            "optimizer.name",
+            "training.loss",
+            "training.batch_size",
+        ];
+        let cosine = new.optimizer.schedule == Schedule::Cosine;
+        let (old_values, new_values) = (flatten(self), flatten(new));
+        let keys: std::collections::BTreeSet<&String> = old_values.keys().chain(new_values.keys()).collect();
+        let mut changes = Changes::default();
+        for key in keys {
+            let show = |v: Option<&toml::Value>| v.map_or("(none)".to_string(), |v| v.to_string());
+            let (a, b) = (old_values.get(key), new_values.get(key));
+            // After epoch 0 the weights come from the checkpoint: init no longer matters.
+            if a == b || key == "name" || key == "model.init" {
+                continue;
+            }
+            let line = format!("{key}: {} -> {}", show(a), show(b));
+            if FIXED.contains(&key.as_str()) {
+                changes.refused.push(line);
+                continue;
+            }
+            // The cosine schedule spreads its decay over num_epochs.
+            changes.retrains |= key.starts_with("optimizer.") || (key == "training.num_epochs" && cosine);
+            changes.taken.push(line);
+        }
+        changes
+    }
+
     /// The resolved config as TOML, the text of `config.toml` and of `gatenet check`.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a validated config serializes")
@@ -463,6 +459,38 @@ impl Config {
 
 fn show<T: fmt::Display>(value: Option<T>) -> String {
     value.map_or("nothing".into(), |v| v.to_string())
+}
+
+/// The differences between a run's config and the one it is resumed with, as
+/// `key: old -> new` lines.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Settings a resumed run must keep.
+    pub refused: Vec<String>,
+    /// Settings it may change: rates, schedule, length, tolerance, checkpoints, backend.
+    pub taken: Vec<String>,
+    /// Whether a taken change alters how the coming epochs train (the optimizer's settings,
+    /// or a cosine schedule's length), as opposed to when the run stops or saves.
+    pub retrains: bool,
+}
+
+/// Every value of a config by dotted key (`optimizer.learning_rate`).
+fn flatten(config: &Config) -> std::collections::BTreeMap<String, toml::Value> {
+    let mut flat = std::collections::BTreeMap::new();
+    let toml::Value::Table(top) = toml::Value::try_from(config).expect("a config serializes") else {
+        return flat;
+    };
+    for (key, value) in top {
+        match value {
+            toml::Value::Table(section) => {
+                flat.extend(section.into_iter().map(|(inner, v)| (format!("{key}.{inner}"), v)));
+            }
+            value => {
+                flat.insert(key, value);
+            }
+        }
+    }
+    flat
 }
 
 fn read_text(path: &Path) -> Result<String, String> {
@@ -474,10 +502,7 @@ fn read_text(path: &Path) -> Result<String, String> {
         _ => format!("cannot read the file: {e}"),
     })?;
     String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "expected UTF-8 text, found a non-UTF-8 byte at offset {}",
-            e.utf8_error().valid_up_to()
-        )
+        format!("expected UTF-8 text, found a non-UTF-8 byte at offset {}", e.utf8_error().valid_up_to())
     })
 }
 
@@ -502,10 +527,7 @@ fn type_each_key(doc: &toml_edit::ImDocument<&str>, text: &str) -> Vec<Problem> 
             (Some((name, type_section_key)), Some(table)) => {
                 for (inner, inner_item) in table.iter() {
                     if let Err(message) = type_section_key(&source_of(inner, inner_item, text)) {
-                        let at = table
-                            .key(inner)
-                            .and_then(|k| k.span())
-                            .map(|s| line_column(text, s.start));
+                        let at = table.key(inner).and_then(|k| k.span()).map(|s| line_column(text, s.start));
                         problems.push(Problem {
                             at,
                             key: format!("{name}.{inner}"),
@@ -516,15 +538,8 @@ fn type_each_key(doc: &toml_edit::ImDocument<&str>, text: &str) -> Vec<Problem> 
             }
             _ => {
                 if let Err(message) = type_key::<Config>(&source_of(key, item, text)) {
-                    let at = root
-                        .key(key)
-                        .and_then(|k| k.span())
-                        .map(|s| line_column(text, s.start));
-                    problems.push(Problem {
-                        at,
-                        key: key.to_string(),
-                        message: explain(message, None),
-                    });
+                    let at = root.key(key).and_then(|k| k.span()).map(|s| line_column(text, s.start));
+                    problems.push(Problem { at, key: key.to_string(), message: explain(message, None) });
                 }
             }
         }
@@ -557,25 +572,15 @@ fn remove_key(table: &mut toml::Table, dotted: &str) {
 }
 
 fn type_key<T: DeserializeOwned>(source: &str) -> Result<(), String> {
-    toml::from_str::<T>(source)
-        .map(|_| ())
-        .map_err(|e| e.message().trim_end().to_string())
+    toml::from_str::<T>(source).map(|_| ()).map_err(|e| e.message().trim_end().to_string())
 }
 
 /// Rewords serde's messages for people who write TOML, and suggests the nearest valid name.
 fn explain(message: String, table: Option<&str>) -> String {
-    let quoted = |s: &str| {
-        s.split('`')
-            .skip(1)
-            .step_by(2)
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
+    let quoted = |s: &str| s.split('`').skip(1).step_by(2).map(str::to_string).collect::<Vec<_>>();
     if let Some(rest) = message.strip_prefix("unknown field ") {
         let words = quoted(rest);
-        let (found, valid) = words
-            .split_first()
-            .map_or(("", &[][..]), |(f, v)| (f.as_str(), v));
+        let (found, valid) = words.split_first().map_or(("", &[][..]), |(f, v)| (f.as_str(), v));
         let place = table.map_or("at the top level".to_string(), |t| format!("in [{t}]"));
         return format!(
             "unknown key `{found}` {place}{}; expected one of {}",
@@ -585,9 +590,7 @@ fn explain(message: String, table: Option<&str>) -> String {
     }
     if let Some(rest) = message.strip_prefix("unknown variant ") {
         let words = quoted(rest);
-        let (found, valid) = words
-            .split_first()
-            .map_or(("", &[][..]), |(f, v)| (f.as_str(), v));
+        let (found, valid) = words.split_first().map_or(("", &[][..]), |(f, v)| (f.as_str(), v));
         return format!(
             "unknown value \"{found}\"{}; expected one of {}",
             suggest(found, valid, '"'),
@@ -606,23 +609,14 @@ fn explain(message: String, table: Option<&str>) -> String {
     }
     if message.contains("expected struct") {
         let found = message.split(',').next().unwrap_or_default();
-        return format!(
-            "expected a table, found {}",
-            found.replace("invalid type: ", "")
-        );
+        return format!("expected a table, found {}", found.replace("invalid type: ", ""));
     }
-    message
-        .replace("invalid type: ", "found ")
-        .replace("invalid value: ", "found ")
+    message.replace("invalid type: ", "found ").replace("invalid value: ", "found ")
 }
 
 /// `"a", "b", "c"`: names as a config would spell them.
 fn list<T: fmt::Display>(names: &[T], quote: char) -> String {
-    names
-        .iter()
-        .map(|n| format!("{quote}{n}{quote}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    names.iter().map(|n| format!("{quote}{n}{quote}")).collect::<Vec<_>>().join(", ")
 }
 
 fn suggest(found: &str, valid: &[String], quote: char) -> String {
@@ -689,11 +683,7 @@ pub struct Problem {
 
 impl Problem {
     fn whole(message: String) -> Problem {
-        Problem {
-            at: None,
-            key: String::new(),
-            message,
-        }
+        Problem { at: None, key: String::new(), message }
     }
 }
 
@@ -734,10 +724,7 @@ mod tests {
 
     fn problems(text: &str) -> Vec<String> {
         let err = load_text(text).expect_err("the config should be refused");
-        err.problems
-            .iter()
-            .map(|p| format!("{:?} {}: {}", p.at, p.key, p.message))
-            .collect()
+        err.problems.iter().map(|p| format!("{:?} {}: {}", p.at, p.key, p.message)).collect()
     }
 
     const MINIMAL: &str = "[data]\ngate = \"or\"\n";
@@ -762,17 +749,11 @@ mod tests {
             let text = format!("[data]\ngate = \"or\"\n[{table}]\n{bad}\n")
                 .replace("[data]\ngate = \"or\"\n[data]\n", "[data]\n");
             let found = problems(&text).join("\n");
-            assert!(
-                found.contains(&format!("did you mean `{good}`")),
-                "{table}: {found}"
-            );
+            assert!(found.contains(&format!("did you mean `{good}`")), "{table}: {found}");
             assert!(found.contains(&format!("[{table}]")), "{table}: {found}");
         }
         let top = problems("sed = 1\n[data]\ngate = \"or\"\n").join("\n");
-        assert!(
-            top.contains("did you mean `seed`") && top.contains("Some((1, 1))"),
-            "{top}"
-        );
+        assert!(top.contains("did you mean `seed`") && top.contains("Some((1, 1))"), "{top}");
     }
 
     #[test]
@@ -782,8 +763,7 @@ mod tests {
         );
         assert_eq!(found.len(), 3, "{found:?}");
         assert!(
-            found[0].contains("Some((4, 1)) model.activation")
-                && found[0].contains("did you mean \"tanh\""),
+            found[0].contains("Some((4, 1)) model.activation") && found[0].contains("did you mean \"tanh\""),
             "{found:?}"
         );
         assert!(
@@ -809,37 +789,25 @@ mod tests {
     #[test]
     fn settings_that_do_not_apply_to_the_optimizer_are_refused() {
         let found =
-            problems("[data]\ngate = \"or\"\n[optimizer]\nname = \"adam\"\nmomentum = 0.9\n")
-                .join("\n");
-        assert!(
-            found.contains("optimizer.momentum: does not apply to name = \"adam\""),
-            "{found}"
-        );
+            problems("[data]\ngate = \"or\"\n[optimizer]\nname = \"adam\"\nmomentum = 0.9\n").join("\n");
+        assert!(found.contains("optimizer.momentum: does not apply to name = \"adam\""), "{found}");
     }
 
     #[test]
     fn a_syntax_error_names_line_and_column() {
         let found = problems("[data]\ngate = \"or\n").join("\n");
-        assert!(
-            found.contains("Some((2,") && found.contains("invalid TOML"),
-            "{found}"
-        );
+        assert!(found.contains("Some((2,") && found.contains("invalid TOML"), "{found}");
     }
 
     #[test]
     fn a_missing_data_table_says_what_to_add() {
-        assert!(
-            problems("seed = 1\n")
-                .join("\n")
-                .contains("add a [data] table")
-        );
+        assert!(problems("seed = 1\n").join("\n").contains("add a [data] table"));
     }
 
     #[test]
     fn the_resolved_config_reads_back_as_the_same_config() {
         let config =
-            load_text("[data]\ngate = \"xor\"\n[optimizer]\nname = \"sgd\"\nlearning_rate = 0.5\n")
-                .unwrap();
+            load_text("[data]\ngate = \"xor\"\n[optimizer]\nname = \"sgd\"\nlearning_rate = 0.5\n").unwrap();
         let again = load_text(&config.to_toml()).unwrap();
         assert_eq!(config.to_toml(), again.to_toml());
     }

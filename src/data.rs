@@ -72,12 +72,7 @@ pub struct Table {
 
 impl Table {
     pub fn new(input_width: usize, target_width: usize) -> Table {
-        Table {
-            input_width,
-            target_width,
-            inputs: Vec::new(),
-            targets: Vec::new(),
-        }
+        Table { input_width, target_width, inputs: Vec::new(), targets: Vec::new() }
     }
 
     pub fn push(&mut self, inputs: &[f32], targets: &[f32]) {
@@ -100,10 +95,7 @@ impl Table {
     /// The given rows as one batch on `device`.
     pub fn batch(&self, rows: &[usize], device: &Device) -> XyBatch {
         let gather = |width: usize, row: fn(&Table, usize) -> &[f32]| {
-            let values: Vec<f32> = rows
-                .iter()
-                .flat_map(|&r| row(self, r).iter().copied())
-                .collect();
+            let values: Vec<f32> = rows.iter().flat_map(|&r| row(self, r).iter().copied()).collect();
             Tensor::<2>::from_data(TensorData::new(values, [rows.len(), width]), device)
         };
         XyBatch {
@@ -161,8 +153,7 @@ impl XyLoader {
     fn order(&self, epoch: usize) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.table.rows()).collect();
         if self.shuffle && self.full_batch.is_none() {
-            let mut rng =
-                SplitMix64::new(self.seed ^ (epoch as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+            let mut rng = SplitMix64::new(self.seed ^ (epoch as u64).wrapping_mul(0xA24B_AED4_963E_E407));
             for i in (1..order.len()).rev() {
                 let j = (rng.next_u64() % (i as u64 + 1)) as usize;
                 order.swap(i, j);
@@ -175,16 +166,8 @@ impl XyLoader {
 impl DataLoader<XyBatch> for XyLoader {
     fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<XyBatch> + 'a> {
         let epoch = self.next_epoch.fetch_add(1, Ordering::Relaxed);
-        let order = if self.full_batch.is_some() {
-            Vec::new()
-        } else {
-            self.order(epoch)
-        };
-        Box::new(XyIter {
-            loader: self,
-            order,
-            served: 0,
-        })
+        let order = if self.full_batch.is_some() { Vec::new() } else { self.order(epoch) };
+        Box::new(XyIter { loader: self, order, served: 0 })
     }
 
     fn num_items(&self) -> usize {
@@ -238,9 +221,7 @@ impl Iterator for XyIter<'_> {
             Some(batch) => batch.clone(),
             None => {
                 let end = (self.served + self.loader.batch_size).min(rows);
-                self.loader
-                    .table
-                    .batch(&self.order[self.served..end], &self.loader.device)
+                self.loader.table.batch(&self.order[self.served..end], &self.loader.device)
             }
         };
         self.served = (self.served + self.loader.batch_size).min(rows);
@@ -267,10 +248,7 @@ mod tests {
         assert_eq!(outputs(Gate::Xnor), [1.0, 0.0, 0.0, 1.0]);
         assert_eq!(outputs(Gate::Nand), [1.0, 1.0, 1.0, 0.0]);
         assert_eq!(outputs(Gate::Nor), [1.0, 0.0, 0.0, 0.0]);
-        assert_eq!(
-            Gate::Or.table().inputs,
-            [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0]
-        );
+        assert_eq!(Gate::Or.table().inputs, [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0]);
     }
 
     #[test]
@@ -282,9 +260,6 @@ mod tests {
         let mut sorted = a.order(3);
         sorted.sort();
         assert_eq!(sorted, [0, 1, 2, 3]);
-        assert!(
-            (1..20).any(|e| a.order(e) != a.order(e + 1)),
-            "orders change between epochs"
-        );
+        assert!((1..20).any(|e| a.order(e) != a.order(e + 1)), "orders change between epochs");
     }
 }

@@ -22,12 +22,7 @@ pub enum Init {
 impl Init {
     /// Draws one layer: the weights as `[fan_in, fan_out]` in row-major order (Burn's Linear
     /// layout), then the biases `[fan_out]`.
-    pub fn layer(
-        self,
-        fan_in: usize,
-        fan_out: usize,
-        rng: &mut SplitMix64,
-    ) -> (Vec<f32>, Vec<f32>) {
+    pub fn layer(self, fan_in: usize, fan_out: usize, rng: &mut SplitMix64) -> (Vec<f32>, Vec<f32>) {
         let n = fan_in * fan_out;
         match self {
             Self::Default => {

@@ -5,35 +5,23 @@ use clap::Parser;
 use gatenet::artifacts::RunDir;
 use gatenet::cli::{Cli, Command, RunArgs};
 use gatenet::config::Config;
-use gatenet::train::{RunOptions, train};
+use gatenet::failure::{Failure, INTERRUPTED, RUNTIME_FAILURE};
+use gatenet::train::{Outcome, RunOptions, train};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Mutex;
-
-/// Exit codes, as documented in the README.
-const RUNTIME_FAILURE: u8 = 1;
-const USAGE_OR_CONFIG: u8 = 2;
-
-struct Failure {
-    code: u8,
-    message: String,
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit 2, --help and --version 0, both by clap
     install_quiet_panic_hook();
     match std::panic::catch_unwind(|| run(cli)) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(failure)) => {
             eprintln!("error: {}", failure.message);
             ExitCode::from(failure.code)
         }
         Err(_) => {
-            let message = PANIC_MESSAGE
-                .lock()
-                .map(|m| m.clone())
-                .unwrap_or_default()
-                .unwrap_or_default();
+            let message = PANIC_MESSAGE.lock().map(|m| m.clone()).unwrap_or_default().unwrap_or_default();
             eprintln!(
                 "error: internal error, a bug in gatenet or Burn; please report it with your config: {message}"
             );
@@ -42,41 +30,56 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), Failure> {
+/// Runs the command line; the exit code on success.
+fn run(cli: Cli) -> Result<u8, Failure> {
     match (cli.command, cli.config) {
         (Some(Command::Check { config }), _) => {
             print!("{}", load(&config)?.to_toml());
-            Ok(())
+            Ok(0)
         }
         (Some(Command::Train { config, run }), _) => train_config(&config, &run),
         (None, Some(config)) => train_config(&config, &cli.run),
-        (None, None) => Err(Failure {
-            code: USAGE_OR_CONFIG,
-            message: "no config file given; try `gatenet configs/or.toml`, or `gatenet --help`"
-                .into(),
-        }),
+        (None, None) => {
+            Err(Failure::usage("no config file given; try `gatenet configs/or.toml`, or `gatenet --help`"))
+        }
     }
 }
 
-fn train_config(path: &Path, args: &RunArgs) -> Result<(), Failure> {
+fn train_config(path: &Path, args: &RunArgs) -> Result<u8, Failure> {
     let config = load(path)?;
     let run = RunDir::new(&args.artifacts, config.name());
-    let summary =
-        train(&config, &run, &RunOptions { quiet: args.quiet }).map_err(|message| Failure {
-            code: RUNTIME_FAILURE,
-            message,
-        })?;
-    if !args.quiet {
-        print!("{}", summary.report(&run.path().display().to_string()));
+    let resume = (args.resume || args.resume_from.is_some()).then_some(args.resume_from);
+    gatenet::interrupt::install();
+    let outcome = train(&config, &run, &RunOptions { resume, quiet: args.quiet })?;
+    let folder = run.path().display().to_string();
+    match outcome {
+        Outcome::Finished(summary) => {
+            if !args.quiet {
+                print!("{}", summary.report(&folder));
+            }
+            Ok(0)
+        }
+        Outcome::NothingToDo(message) => {
+            eprintln!("{message}");
+            Ok(0)
+        }
+        Outcome::Interrupted { epoch } => {
+            let again = format!("gatenet {} --resume", path.display());
+            let artifacts = if args.artifacts == Path::new("artifacts") {
+                String::new()
+            } else {
+                format!(" --artifacts {}", args.artifacts.display())
+            };
+            eprintln!(
+                "interrupted: epoch {epoch} finished and saved in {folder}/; continue with `{again}{artifacts}`"
+            );
+            Ok(INTERRUPTED)
+        }
     }
-    Ok(())
 }
 
 fn load(path: &Path) -> Result<Config, Failure> {
-    Config::load(path).map_err(|e| Failure {
-        code: USAGE_OR_CONFIG,
-        message: e.to_string(),
-    })
+    Config::load(path).map_err(|e| Failure::usage(e.to_string()))
 }
 
 /// The message of a panic, kept for one clean error line instead of Rust's panic report (a
@@ -91,10 +94,7 @@ fn install_quiet_panic_hook() {
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        let at = info
-            .location()
-            .map(|l| format!(" ({}:{})", l.file(), l.line()))
-            .unwrap_or_default();
+        let at = info.location().map(|l| format!(" ({}:{})", l.file(), l.line())).unwrap_or_default();
         if let Ok(mut slot) = PANIC_MESSAGE.lock() {
             slot.get_or_insert(format!("{text}{at}"));
         }

@@ -8,11 +8,12 @@ use burn::train::ItemLazy;
 use burn::train::logger::MetricLogger;
 use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{
-    Adaptor, LossInput, Metric, MetricAttributes, MetricDefinition, MetricId, MetricMetadata,
-    MetricName, Numeric, NumericAttributes, NumericEntry, SerializedEntry,
+    Adaptor, LossInput, Metric, MetricAttributes, MetricDefinition, MetricId, MetricMetadata, MetricName,
+    Numeric, NumericAttributes, NumericEntry, SerializedEntry,
 };
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -58,10 +59,7 @@ pub struct FitInput {
 
 impl Adaptor<FitInput> for StepOutput {
     fn adapt(&self) -> FitInput {
-        FitInput {
-            outputs: self.outputs.clone(),
-            targets: self.targets.clone(),
-        }
+        FitInput { outputs: self.outputs.clone(), targets: self.targets.clone() }
     }
 }
 
@@ -90,12 +88,8 @@ impl FitMetric {
     /// table, for any number of output columns (Burn's AccuracyMetric takes an argmax over
     /// columns, which is always right for a single column).
     pub fn accuracy() -> FitMetric {
-        let measure = |o: Tensor<2>, t: Tensor<2>| {
-            o.greater_elem(0.5)
-                .equal(t.greater_elem(0.5))
-                .float()
-                .mean()
-        };
+        let measure =
+            |o: Tensor<2>, t: Tensor<2>| o.greater_elem(0.5).equal(t.greater_elem(0.5)).float().mean();
         FitMetric::new(ACCURACY, Combine::Mean, true, measure)
     }
 
@@ -147,8 +141,7 @@ impl Metric for FitMetric {
         _metadata: &MetricMetadata,
     ) -> Result<SerializedEntry, TensorReadError> {
         let count = item.outputs.shape().num_elements();
-        let value =
-            (self.measure)(item.outputs.clone(), item.targets.clone()).try_into_scalar::<f64>()?;
+        let value = (self.measure)(item.outputs.clone(), item.targets.clone()).try_into_scalar::<f64>()?;
         self.epoch = match self.combine {
             Combine::Mean => (self.epoch.0 + value * count as f64, self.epoch.1 + count),
             // NaN wins, so a diverged batch is never hidden behind a finite one.
@@ -171,27 +164,17 @@ impl Metric for FitMetric {
     }
 
     fn attributes(&self) -> MetricAttributes {
-        NumericAttributes {
-            unit: None,
-            higher_is_better: self.higher_is_better,
-        }
-        .into()
+        NumericAttributes { unit: None, higher_is_better: self.higher_is_better }.into()
     }
 }
 
 impl Numeric for FitMetric {
     fn value(&self) -> Option<NumericEntry> {
-        Some(NumericEntry::Aggregated {
-            aggregated_value: self.last.0,
-            count: self.last.1,
-        })
+        Some(NumericEntry::Aggregated { aggregated_value: self.last.0, count: self.last.1 })
     }
 
     fn running_value(&self) -> Option<NumericEntry> {
-        Some(NumericEntry::Aggregated {
-            aggregated_value: self.epoch_value(),
-            count: self.epoch.1,
-        })
+        Some(NumericEntry::Aggregated { aggregated_value: self.epoch_value(), count: self.epoch.1 })
     }
 
     fn final_value(&self) -> NumericEntry {
@@ -213,16 +196,20 @@ pub struct EpochRow {
     pub valid_accuracy: f64,
     /// Largest |output - target| on the validation rows after the epoch's updates.
     pub max_error: f64,
-    /// Seconds since training started: the only column that differs between identical runs.
+    /// The first epoch trained under the optimizer settings in effect: 1, or the epoch after a
+    /// resume that changed how epochs train (config.toml's header lists every change).
+    pub config_epoch: usize,
+    /// Seconds since this process started training: the only column that differs between
+    /// identical runs.
     pub elapsed_seconds: f64,
 }
 
 impl EpochRow {
-    pub const HEADER: &str = "epoch,train_loss,train_accuracy,learning_rate,valid_loss,valid_accuracy,max_error,elapsed_seconds";
+    pub const HEADER: &str = "epoch,train_loss,train_accuracy,learning_rate,valid_loss,valid_accuracy,max_error,config_epoch,elapsed_seconds";
 
     fn csv(&self) -> String {
         format!(
-            "{},{},{},{},{},{},{},{:.6}",
+            "{},{},{},{},{},{},{},{},{:.6}",
             self.epoch,
             self.train_loss,
             self.train_accuracy,
@@ -230,8 +217,40 @@ impl EpochRow {
             self.valid_loss,
             self.valid_accuracy,
             self.max_error,
+            self.config_epoch,
             self.elapsed_seconds
         )
+    }
+
+    /// Reads back a line written by [`EpochRow::csv`].
+    fn parse(line: &str) -> Option<EpochRow> {
+        let cells: Vec<&str> = line.split(',').collect();
+        let [
+            epoch,
+            train_loss,
+            train_accuracy,
+            learning_rate,
+            valid_loss,
+            valid_accuracy,
+            max_error,
+            config_epoch,
+            elapsed,
+        ] = cells[..]
+        else {
+            return None;
+        };
+        let float = |cell: &str| cell.parse::<f64>().ok();
+        Some(EpochRow {
+            epoch: epoch.parse().ok()?,
+            train_loss: float(train_loss)?,
+            train_accuracy: float(train_accuracy)?,
+            learning_rate: float(learning_rate)?,
+            valid_loss: float(valid_loss)?,
+            valid_accuracy: float(valid_accuracy)?,
+            max_error: float(max_error)?,
+            config_epoch: config_epoch.parse().ok()?,
+            elapsed_seconds: float(elapsed)?,
+        })
     }
 
     fn set(&mut self, split: &Split, name: &str, value: f64) {
@@ -270,11 +289,17 @@ pub struct CsvMetricLogger {
     /// Epoch values, for `read_numeric` (early stopping and checkpoint decisions).
     finals: HashMap<(String, usize, &'static str), f64>,
     started: Instant,
+    config_epoch: usize,
 }
 
 impl CsvMetricLogger {
-    /// Takes an open `metrics.csv` whose header is written.
-    pub fn new(file: std::fs::File, history: History, started: Instant) -> CsvMetricLogger {
+    /// Appends to an open `metrics.csv` that holds its header and every earlier epoch's row.
+    pub fn new(
+        file: std::fs::File,
+        history: History,
+        started: Instant,
+        config_epoch: usize,
+    ) -> CsvMetricLogger {
         CsvMetricLogger {
             file: std::io::BufWriter::new(file),
             names: HashMap::new(),
@@ -282,8 +307,56 @@ impl CsvMetricLogger {
             history,
             finals: HashMap::new(),
             started,
+            config_epoch,
         }
     }
+}
+
+/// Opens `metrics.csv` for a new run: the file is created with only its header.
+pub fn create_csv(path: &Path) -> Result<std::fs::File, String> {
+    std::fs::File::create(path)
+        .and_then(|mut file| writeln!(file, "{}", EpochRow::HEADER).map(|_| file))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Cuts `metrics.csv` back to its rows for epochs 1 to `epoch`, the state of the checkpoint a
+/// run resumes from, and opens it for appending. Rows of later epochs (run after that
+/// checkpoint) and a partial last line are dropped; a missing row is an error, never a gap.
+pub fn resume_csv(path: &Path, epoch: usize) -> Result<(std::fs::File, Vec<EpochRow>), String> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let mut lines = text.lines();
+    if lines.next() != Some(EpochRow::HEADER) {
+        return Err(format!("{shown}: the first line is not gatenet's header `{}`", EpochRow::HEADER));
+    }
+    let mut kept = String::from(EpochRow::HEADER) + "\n";
+    let mut rows = Vec::with_capacity(epoch);
+    for (i, line) in lines.take(epoch).enumerate() {
+        match EpochRow::parse(line) {
+            Some(row) if row.epoch == i + 1 => rows.push(row),
+            _ => {
+                return Err(format!(
+                    "{shown}:{}: expected the row of epoch {}, found {line:?}",
+                    i + 2,
+                    i + 1
+                ));
+            }
+        }
+        kept.push_str(line);
+        kept.push('\n');
+    }
+    if rows.len() < epoch {
+        return Err(format!(
+            "{shown} has rows for epochs 1 to {}, but the checkpoint is at epoch {epoch}",
+            rows.len()
+        ));
+    }
+    crate::artifacts::write_atomic(path, kept.as_bytes())?;
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("cannot append to {shown}: {e}"))?;
+    Ok((file, rows))
 }
 
 fn split_name(split: &Split) -> &'static str {
@@ -300,24 +373,14 @@ impl MetricLogger for CsvMetricLogger {
             let Some(name) = self.names.get(&numeric.entry.metric_id) else {
                 continue;
             };
-            self.finals
-                .insert((name.to_string(), epoch, split_name(split)), value);
+            self.finals.insert((name.to_string(), epoch, split_name(split)), value);
             self.row.set(split, name, value);
         }
     }
 
-    fn read_numeric(
-        &mut self,
-        name: &str,
-        epoch: usize,
-        split: &Split,
-    ) -> Result<Vec<NumericEntry>, String> {
+    fn read_numeric(&mut self, name: &str, epoch: usize, split: &Split) -> Result<Vec<NumericEntry>, String> {
         let key = (name.to_string(), epoch, split_name(split));
-        Ok(self
-            .finals
-            .get(&key)
-            .map(|v| vec![NumericEntry::Final(*v)])
-            .unwrap_or_default())
+        Ok(self.finals.get(&key).map(|v| vec![NumericEntry::Final(*v)]).unwrap_or_default())
     }
 
     fn log_metric_definition(&mut self, definition: MetricDefinition) {
@@ -331,6 +394,7 @@ impl MetricLogger for CsvMetricLogger {
         }
         let mut row = std::mem::take(&mut self.row);
         row.epoch = summary.epoch_number;
+        row.config_epoch = self.config_epoch;
         row.elapsed_seconds = self.started.elapsed().as_secs_f64();
         let written = writeln!(self.file, "{}", row.csv()).and_then(|_| self.file.flush());
         let mut log = self.history.lock().expect("history lock");

@@ -50,28 +50,16 @@ impl Mlp {
                 }
             })
             .collect();
-        Mlp {
-            layers,
-            activation: model.activation,
-            output: model.output_activation,
-            loss,
-        }
+        Mlp { layers, activation: model.activation, output: model.output_activation, loss }
     }
 
     /// `[rows, input_width] -> [rows, output_width]`, before the output activation.
     pub fn logits(&self, inputs: Tensor<2>) -> Tensor<2> {
         let last = self.layers.len() - 1;
-        self.layers
-            .iter()
-            .enumerate()
-            .fold(inputs, |x, (i, layer)| {
-                let x = layer.forward(x);
-                if i < last {
-                    self.activation.forward(x)
-                } else {
-                    x
-                }
-            })
+        self.layers.iter().enumerate().fold(inputs, |x, (i, layer)| {
+            let x = layer.forward(x);
+            if i < last { self.activation.forward(x) } else { x }
+        })
     }
 
     /// `[rows, input_width] -> [rows, output_width]`: what the network answers.
@@ -82,12 +70,7 @@ impl Mlp {
 
 /// A trainable parameter with a fixed id (Burn draws random ones), so that the same config saves
 /// the same bytes: checkpoints and model.bpk are reproducible bit for bit.
-fn param<const D: usize>(
-    id: u64,
-    values: Vec<f32>,
-    shape: [usize; D],
-    device: &Device,
-) -> Param<Tensor<D>> {
+fn param<const D: usize>(id: u64, values: Vec<f32>, shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
     let tensor = Tensor::from_data(TensorData::new(values, shape), device);
     Param::initialized(ParamId::from(id), tensor).set_require_grad(true)
 }

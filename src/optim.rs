@@ -51,8 +51,7 @@ impl fmt::Display for Schedule {
 /// on purpose: Adam's epsilon (1e-5 in Burn, 1e-8 in torch and the numpy reference), SGD
 /// momentum's dampening (0.1 in Burn, 0 in torch) and RMSprop's momentum (0.9 in Burn, 0 in torch).
 pub fn optimizer(section: &OptimizerSection) -> ModuleOptimizer {
-    let decay =
-        (section.weight_decay > 0.0).then(|| WeightDecayConfig::new(section.weight_decay as f32));
+    let decay = (section.weight_decay > 0.0).then(|| WeightDecayConfig::new(section.weight_decay as f32));
     let epsilon = section.epsilon.unwrap_or(1e-8) as f32;
     let beta1 = section.beta1.unwrap_or(0.9) as f32;
     let beta2 = section.beta2.unwrap_or(0.999) as f32;
@@ -100,19 +99,14 @@ pub fn schedule(
             .with_min_lr(section.min_learning_rate.unwrap_or(0.0))
             .init(),
         Schedule::Step => {
-            let step_epochs = section
-                .step_epochs
-                .expect("validated: step needs step_epochs");
+            let step_epochs = section.step_epochs.expect("validated: step needs step_epochs");
             StepLrSchedulerConfig::new(lr, step_epochs * steps_per_epoch)
                 .with_gamma(section.gamma.unwrap_or(0.1))
                 .init()
         }
         Schedule::Exponential => {
             // gamma is per epoch; spread it over the epoch's steps.
-            let per_step = section
-                .gamma
-                .unwrap_or(0.99)
-                .powf(1.0 / steps_per_epoch as f64);
+            let per_step = section.gamma.unwrap_or(0.99).powf(1.0 / steps_per_epoch as f64);
             ExponentialLrSchedulerConfig::new(lr, per_step).init()
         }
     }

@@ -8,8 +8,7 @@ use burn::train::LearnerSummary;
 use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
 use burn::train::metric::MetricDefinition;
 use burn::train::renderer::{
-    EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
-    MetricsRendererTraining,
+    EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation, MetricsRendererTraining,
 };
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -60,18 +59,12 @@ impl ProgressRenderer {
         let done = epoch + 1 - self.first_epoch;
         let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
         let metrics = latest.map_or(String::new(), |r| {
-            format!(
-                "  loss {:.6}  max error {:.4}  lr {:.3e}",
-                r.valid_loss, r.max_error, r.learning_rate
-            )
+            format!("  loss {:.6}  max error {:.4}  lr {:.3e}", r.valid_loss, r.max_error, r.learning_rate)
         });
         const WIDTH: usize = 20;
         let filled = (epoch * WIDTH / self.total_epochs.max(1)).min(WIDTH);
         let bar = format!("[{}{}]", "#".repeat(filled), "-".repeat(WIDTH - filled));
-        format!(
-            "epoch {epoch}/{} {bar}{metrics}  {rate:.0} epochs/s",
-            self.total_epochs
-        )
+        format!("epoch {epoch}/{} {bar}{metrics}  {rate:.0} epochs/s", self.total_epochs)
     }
 }
 
@@ -92,10 +85,7 @@ impl TrainingProgressLogger for ProgressRenderer {
         match self.style {
             Style::Quiet => {}
             Style::Bar => {
-                if self
-                    .last_draw
-                    .is_none_or(|t| t.elapsed() >= Duration::from_millis(100))
-                {
+                if self.last_draw.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)) {
                     self.last_draw = Some(Instant::now());
                     eprint!("\r\x1b[2K{}", self.line(epoch));
                     let _ = std::io::stderr().flush();
@@ -125,20 +115,14 @@ impl TrainingProgressLogger for ProgressRenderer {
 impl MetricsRendererTraining for ProgressRenderer {
     fn update_train(&mut self, _state: MetricState) {}
     fn update_valid(&mut self, _state: MetricState) {}
-    fn on_train_end(
-        &mut self,
-        _summary: Option<LearnerSummary>,
-    ) -> Result<(), Box<dyn core::error::Error>> {
+    fn on_train_end(&mut self, _summary: Option<LearnerSummary>) -> Result<(), Box<dyn core::error::Error>> {
         Ok(())
     }
 }
 
 impl MetricsRendererEvaluation for ProgressRenderer {
     fn update_test(&mut self, _name: EvaluationName, _state: MetricState) {}
-    fn on_test_end(
-        &mut self,
-        _summary: Option<LearnerSummary>,
-    ) -> Result<(), Box<dyn core::error::Error>> {
+    fn on_test_end(&mut self, _summary: Option<LearnerSummary>) -> Result<(), Box<dyn core::error::Error>> {
         Ok(())
     }
 }

@@ -1,81 +1,97 @@
-//! When training stops and which epochs are kept: the tolerance rule as Burn early-stopping and
-//! checkpointing strategies. Both share one [`ToleranceCheck`], so they agree on the epoch at
-//! which the run converged and the Learner's event store is asked once per epoch, not twice.
+//! When a run ends and which epochs are saved: Burn's checkpointing and early-stopping
+//! strategies for gatenet. The checkpointing strategy, which Burn asks first at the end of every
+//! epoch, decides whether the epoch ends the run (every output within tolerance, or Ctrl-C);
+//! the early-stopping strategy only reads that decision, so an epoch that ends the run is
+//! always saved first, and the event store is asked once per epoch.
 
+use crate::checkpoint::Manifests;
+use crate::interrupt;
 use crate::metrics::MAX_ERROR;
 use burn::train::EarlyStoppingStrategy;
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
 use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
 use std::sync::{Arc, Mutex};
 
-/// Whether every validation output of an epoch is within tolerance, remembered for the epoch.
-#[derive(Clone)]
-pub struct ToleranceCheck {
-    tolerance: f64,
-    /// The last epoch asked about and its answer.
-    last: Arc<Mutex<Option<(usize, bool)>>>,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Every output within tolerance.
+    Converged,
+    /// Ctrl-C: the epoch was finished and saved.
+    Interrupted,
 }
 
-impl ToleranceCheck {
-    pub fn new(tolerance: f64) -> ToleranceCheck {
-        ToleranceCheck {
-            tolerance,
-            last: Arc::default(),
-        }
+/// The epoch that ends the run early, once decided; shared by the two strategies.
+#[derive(Clone, Default)]
+pub struct RunEnd(Arc<Mutex<Option<(usize, Ending)>>>);
+
+impl RunEnd {
+    pub fn get(&self) -> Option<(usize, Ending)> {
+        *self.0.lock().expect("run end lock")
     }
 
-    fn converged(&self, epoch: usize, store: &EventStoreClient) -> bool {
-        if self.tolerance <= 0.0 {
-            return false;
-        }
-        let mut last = self.last.lock().expect("tolerance lock");
-        if let Some((asked, answer)) = *last
-            && asked == epoch
-        {
-            return answer;
-        }
-        let max_error = store.find_metric(MAX_ERROR, epoch, Aggregate::Mean, &Split::Valid);
-        let answer = max_error.is_some_and(|e| e <= self.tolerance);
-        *last = Some((epoch, answer));
-        answer
+    fn set(&self, epoch: usize, ending: Ending) {
+        *self.0.lock().expect("run end lock") = Some((epoch, ending));
     }
 }
 
-/// Stops the run at the first epoch whose outputs are all within tolerance.
-#[derive(Clone)]
-pub struct WithinTolerance(pub ToleranceCheck);
-
-impl EarlyStoppingStrategy for WithinTolerance {
-    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
-        self.0.converged(epoch, store)
-    }
-}
-
-/// Saves every `every` epochs, at the last epoch and at the converged epoch, and keeps the two
-/// newest saves (the newest may be cut short by a crash; the one before is the fallback).
-pub struct EveryEpochs {
+/// Saves every `every` epochs, at the last epoch and at an epoch that ends the run, and keeps
+/// the two newest saves (the newest may be cut short by a crash; the one before is the fallback).
+pub struct SaveSchedule {
     pub every: usize,
     pub num_epochs: usize,
-    pub check: ToleranceCheck,
+    pub tolerance: f64,
+    pub end: RunEnd,
+    pub manifests: Arc<Manifests>,
+    /// Saved epochs, oldest first, including those found on disk when resuming.
     pub saved: Vec<usize>,
 }
 
-impl CheckpointingStrategy for EveryEpochs {
-    fn checkpointing(
-        &mut self,
-        epoch: usize,
-        store: &EventStoreClient,
-    ) -> Vec<CheckpointingAction> {
-        // Burn asks this before the early-stopping strategy, so the check is made here first.
-        let converged = self.check.converged(epoch, store);
-        if !(converged || epoch.is_multiple_of(self.every) || epoch >= self.num_epochs) {
+impl SaveSchedule {
+    /// The epoch's largest validation error. Also a barrier: the question travels through the
+    /// Learner's event-store thread behind the epoch's metrics, so once it is answered the
+    /// epoch's metrics.csv row is on disk.
+    fn max_error(epoch: usize, store: &EventStoreClient) -> Option<f64> {
+        store.find_metric(MAX_ERROR, epoch, Aggregate::Mean, &Split::Valid)
+    }
+}
+
+impl CheckpointingStrategy for SaveSchedule {
+    fn checkpointing(&mut self, epoch: usize, store: &EventStoreClient) -> Vec<CheckpointingAction> {
+        let converged =
+            self.tolerance > 0.0 && Self::max_error(epoch, store).is_some_and(|e| e <= self.tolerance);
+        let ending = if converged {
+            Some(Ending::Converged)
+        } else if interrupt::requested() {
+            Some(Ending::Interrupted)
+        } else {
+            None
+        };
+        if let Some(ending) = ending {
+            self.end.set(epoch, ending);
+        }
+        let due = ending.is_some() || epoch.is_multiple_of(self.every) || epoch >= self.num_epochs;
+        if !due {
             return Vec::new();
         }
+        if self.tolerance <= 0.0 {
+            Self::max_error(epoch, store); // the barrier, not yet crossed this epoch
+        }
+        self.manifests.announce(epoch, converged);
         self.saved.push(epoch);
         let mut actions = vec![CheckpointingAction::Save];
-        if self.saved.len() > 2 {
+        while self.saved.len() > 2 {
             actions.push(CheckpointingAction::Delete(self.saved.remove(0)));
         }
         actions
+    }
+}
+
+/// Stops the run at the epoch [`SaveSchedule`] decided ends it.
+#[derive(Clone)]
+pub struct StopAtEnd(pub RunEnd);
+
+impl EarlyStoppingStrategy for StopAtEnd {
+    fn should_stop(&mut self, epoch: usize, _store: &EventStoreClient) -> bool {
+        self.0.get().is_some_and(|(ended, _)| ended == epoch)
     }
 }

@@ -47,10 +47,8 @@ impl Summary {
         let tolerance = config.training.tolerance;
         let last = rows.last();
         let max_error = last.map_or(f64::NAN, |r| r.max_error);
-        let converged_epoch = rows
-            .iter()
-            .find(|r| tolerance > 0.0 && r.max_error <= tolerance)
-            .map(|r| r.epoch);
+        let converged_epoch =
+            rows.iter().find(|r| tolerance > 0.0 && r.max_error <= tolerance).map(|r| r.epoch);
         let width = table.target_width;
         let predictions = (0..table.rows())
             .map(|row| Prediction {
@@ -64,13 +62,9 @@ impl Summary {
         widths.extend(config.model.hidden_sizes.iter().map(|w| w.to_string()));
         widths.push(width.to_string());
         let model = &config.model;
-        let network = format!(
-            "{} {:?}, {:?} output",
-            widths.join("-"),
-            model.activation,
-            model.output_activation
-        )
-        .to_lowercase();
+        let network =
+            format!("{} {:?}, {:?} output", widths.join("-"), model.activation, model.output_activation)
+                .to_lowercase();
         Summary {
             name: config.name().to_string(),
             backend: config.backend.to_string(),
@@ -99,16 +93,8 @@ impl Summary {
         let _ = writeln!(out, "  {} | target | before -> after", header.join(" "));
         for p in &self.predictions {
             let cells: Vec<String> = p.inputs.iter().map(|v| format!("{v:>3}")).collect();
-            let fits = p
-                .output
-                .iter()
-                .zip(&p.target)
-                .all(|(o, t)| ((o - t).abs() as f64) <= self.tolerance);
-            let mark = if self.tolerance > 0.0 && fits {
-                "ok"
-            } else {
-                ""
-            };
+            let fits = p.output.iter().zip(&p.target).all(|(o, t)| ((o - t).abs() as f64) <= self.tolerance);
+            let mark = if self.tolerance > 0.0 && fits { "ok" } else { "" };
             let _ = writeln!(
                 out,
                 "  {} | {:>6} | {} -> {}  {mark}",
@@ -142,9 +128,5 @@ impl Summary {
 }
 
 fn join(values: &[f32], decimals: usize) -> String {
-    values
-        .iter()
-        .map(|v| format!("{v:.decimals$}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    values.iter().map(|v| format!("{v:.decimals$}")).collect::<Vec<_>>().join(" ")
 }

@@ -1,20 +1,22 @@
 //! One training run, driven by Burn's Learner: the network's train and inference steps, and
 //! [`train`], which reads top to bottom as the whole run.
 
-use crate::artifacts::{RunDir, write_atomic};
+use crate::artifacts::{Part, RunDir, write_atomic};
+use crate::checkpoint::{Manifests, SafeCheckpointer};
 use crate::config::Config;
 use crate::data::{Table, XyBatch, XyLoader};
-use crate::metrics::{CsvMetricLogger, EpochRow, FitMetric, History, StepOutput};
+use crate::failure::Failure;
+use crate::metrics::{CsvMetricLogger, FitMetric, History, StepOutput, create_csv};
 use crate::model::Mlp;
 use crate::optim::{optimizer, schedule};
 use crate::renderer::{ProgressRenderer, Style};
-use crate::stopping::{EveryEpochs, ToleranceCheck, WithinTolerance};
+use crate::resume::{self, Plan, Resumed};
+use crate::stopping::{Ending, RunEnd, SaveSchedule, StopAtEnd};
 use crate::summary::Summary;
 use burn::module::Module;
 use burn::tensor::Device;
 use burn::train::metric::{LearningRateMetric, LossMetric};
 use burn::train::{InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
-use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -35,135 +37,141 @@ impl InferenceStep for Mlp {
     fn step(&self, batch: XyBatch) -> StepOutput {
         let logits = self.logits(batch.inputs);
         let outputs = self.output.forward(logits.clone());
-        let loss = self
-            .loss
-            .forward(logits, outputs.clone(), batch.targets.clone());
-        StepOutput {
-            loss,
-            outputs,
-            targets: batch.targets,
-        }
+        let loss = self.loss.forward(logits, outputs.clone(), batch.targets.clone());
+        StepOutput { loss, outputs, targets: batch.targets }
     }
 }
 
-/// How the run is shown; everything else comes from the config.
+/// How a run starts, and how it is shown; everything else comes from the config.
 pub struct RunOptions {
+    /// `None` for a new run; `Some(None)` continues from the newest complete checkpoint,
+    /// `Some(Some(epoch))` from that epoch's.
+    pub resume: Option<Option<usize>>,
     pub quiet: bool,
 }
 
-/// Trains the configured network into `run`, and returns what happened.
-pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Summary, String> {
+/// How a run ended.
+pub enum Outcome {
+    Finished(Summary),
+    /// Ctrl-C: the epoch was finished and checkpointed.
+    Interrupted {
+        epoch: usize,
+    },
+    /// A resumed run had nothing left to do; the message says why.
+    NothingToDo(String),
+}
+
+/// Trains the configured network into `run` (or continues the run there), and says how it ended.
+pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outcome, Failure> {
     let started = Instant::now();
-    let device = config.backend.device()?;
+    let device = config.backend.device().map_err(Failure::usage)?;
     crate::pin::pin_for(config.backend);
+
+    // A new run writes its config before anything else, so that even a run that dies says
+    // what it was; a resumed one is checked against the run folder and the checkpoint first.
+    let resumed = match options.resume {
+        None => fresh(config, run)?,
+        Some(from) => match resume::prepare(config, run, from)? {
+            Plan::Continue(resumed) => resumed,
+            Plan::Done(message) => return Ok(Outcome::NothingToDo(message)),
+        },
+    };
+    let Resumed { epoch: start, metrics, rows, config_epoch, saved, config, config_toml } = resumed;
+
     let table = Arc::new(config.data.gate.expect("validated: a data source").table());
     // Built on the autodiff device: weights made from data are tracked only if they start there.
+    let autodiff = device.clone().autodiff();
     let model = Mlp::new(
         table.input_width,
         table.target_width,
         &config.model,
         config.training.loss,
         config.seed,
-        &device.clone().autodiff(),
+        &autodiff,
     );
     let before = outputs(&model.valid(), &table, &device)?;
-
-    // The resolved config goes to disk first, so that even a run that dies says what it was.
-    run.prepare_fresh()?;
-    write_atomic(&run.config(), config.to_toml().as_bytes())?;
-    let metrics_file = metrics_csv(run)?;
-
     let batch_size = config.training.batch_size.expect("resolved: batch size");
     let steps_per_epoch = table.rows().div_ceil(batch_size);
-    let train_rows = Arc::new(XyLoader::new(
-        table.clone(),
-        batch_size,
-        config.seed,
-        true,
-        1,
-        &device,
-    ));
+    let train_rows = XyLoader::new(table.clone(), batch_size, config.seed, true, start + 1, &device);
     // A truth table has no rows to hold out: the validation pass re-reads the training rows
     // after each epoch's updates, and that is what the tolerance is checked on.
-    let valid_rows = Arc::new(XyLoader::new(
-        table.clone(),
-        table.rows(),
-        config.seed,
-        false,
-        1,
-        &device,
-    ));
-    let history = History::default();
+    let valid_rows = XyLoader::new(table.clone(), table.rows(), config.seed, false, start + 1, &device);
+
     let (tolerance, num_epochs) = (config.training.tolerance, config.training.num_epochs);
-    let check = ToleranceCheck::new(tolerance);
-    let training = SupervisedTraining::new(run.path(), train_rows, valid_rows)
+    let history = History::default();
+    history.lock().expect("history lock").rows = rows;
+    let end = RunEnd::default();
+    let manifests = Manifests::new(run.clone(), &config_toml, config.seed, tolerance);
+    let saver = |part| SafeCheckpointer::new(part, manifests.clone());
+    let schedule_of_saves = SaveSchedule {
+        every: config.training.checkpoint_every,
+        num_epochs,
+        tolerance,
+        end: end.clone(),
+        manifests: manifests.clone(),
+        saved,
+    };
+    let mut training = SupervisedTraining::new(run.path(), Arc::new(train_rows), Arc::new(valid_rows))
         .metrics((LossMetric::new(), FitMetric::accuracy()))
         .metric_valid_numeric(FitMetric::max_error())
         .metric_train_numeric(LearningRateMetric::new())
-        .with_metric_logger(CsvMetricLogger::new(metrics_file, history.clone(), started))
+        .with_metric_logger(CsvMetricLogger::new(metrics, history.clone(), started, config_epoch))
         .with_application_logger(None)
-        .renderer(Box::new(ProgressRenderer::new(
-            Style::for_stderr(options.quiet),
-            history.clone(),
-        )))
-        .with_default_checkpointers()
-        .with_checkpointing_strategy(EveryEpochs {
-            every: config.training.checkpoint_every,
-            num_epochs,
-            check: check.clone(),
-            saved: Vec::new(),
-        })
+        .renderer(Box::new(ProgressRenderer::new(Style::for_stderr(options.quiet), history.clone())))
+        .with_custom_checkpointers(saver(Part::Model), saver(Part::Optim), saver(Part::Scheduler))
+        .with_checkpointing_strategy(schedule_of_saves)
+        .early_stopping(StopAtEnd(end.clone()))
         .num_epochs(num_epochs);
-    let training = if tolerance > 0.0 {
-        training.early_stopping(WithinTolerance(check))
-    } else {
-        training
-    };
-    let learner = Learner::new(
-        model,
-        optimizer(&config.optimizer),
-        schedule(&config.optimizer, num_epochs, steps_per_epoch)?,
-    );
-    let result = training.launch(learner);
+    if start > 0 {
+        training = training.checkpoint(start);
+    }
+    let lr = schedule(&config.optimizer, num_epochs, steps_per_epoch).map_err(Failure::usage)?;
+    let result = training.launch(Learner::new(model, optimizer(&config.optimizer), lr));
 
     if let Some(error) = result.error {
-        return Err(format!("training stopped with an error: {error}"));
+        return Err(Failure::runtime(format!("training stopped with an error: {error}")));
     }
     let log = std::mem::take(&mut *history.lock().expect("history lock"));
     if let Some(error) = log.write_error {
-        return Err(format!("cannot write {}: {error}", run.metrics().display()));
+        return Err(Failure::runtime(format!("cannot write {}: {error}", run.metrics().display())));
+    }
+    if let Some((epoch, Ending::Interrupted)) = end.get() {
+        return Ok(Outcome::Interrupted { epoch });
     }
     let model = result.model;
+    let model_path = run.model();
     model
         .clone()
-        .save_file(run.model())
-        .map_err(|e| format!("cannot write {}: {e}", run.model().display()))?;
+        .save_file(&model_path)
+        .map_err(|e| Failure::runtime(format!("cannot write {}: {e}", model_path.display())))?;
     let after = outputs(&model, &table, &device)?;
-    let summary = Summary::new(
-        config,
-        &table,
-        before,
-        after,
-        &log.rows,
-        started.elapsed().as_secs_f64(),
-    );
-    write_atomic(&run.summary(), summary.to_json().as_bytes())?;
-    Ok(summary)
+    let summary = Summary::new(&config, &table, before, after, &log.rows, started.elapsed().as_secs_f64());
+    write_atomic(&run.summary(), summary.to_json().as_bytes()).map_err(Failure::runtime)?;
+    Ok(Outcome::Finished(summary))
 }
 
-/// `metrics.csv`, created with its header.
-fn metrics_csv(run: &RunDir) -> Result<std::fs::File, String> {
-    let path = run.metrics();
-    std::fs::File::create(&path)
-        .and_then(|mut file| writeln!(file, "{}", EpochRow::HEADER).map(|_| file))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+/// Clears the run folder for a new run and writes its config and the metrics header.
+fn fresh(config: &Config, run: &RunDir) -> Result<Resumed, Failure> {
+    run.prepare_fresh().map_err(Failure::runtime)?;
+    let config_toml = config.to_toml();
+    write_atomic(&run.config(), config_toml.as_bytes()).map_err(Failure::runtime)?;
+    let metrics = create_csv(&run.metrics()).map_err(Failure::runtime)?;
+    Ok(Resumed {
+        epoch: 0,
+        metrics,
+        rows: Vec::new(),
+        config_epoch: 1,
+        saved: Vec::new(),
+        config: config.clone(),
+        config_toml,
+    })
 }
 
 /// The network's answer for every row, row-major.
-fn outputs(model: &Mlp, table: &Table, device: &Device) -> Result<Vec<f32>, String> {
+fn outputs(model: &Mlp, table: &Table, device: &Device) -> Result<Vec<f32>, Failure> {
     let all: Vec<usize> = (0..table.rows()).collect();
     let batch = table.batch(&all, device);
     let data = model.forward(batch.inputs).into_data();
     data.try_to_vec::<f32>()
-        .map_err(|e| format!("cannot read the network's outputs: {e:?}"))
+        .map_err(|e| Failure::runtime(format!("cannot read the network's outputs: {e:?}")))
 }

@@ -13,11 +13,7 @@ fn repo() -> PathBuf {
 }
 
 fn gatenet(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gatenet"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("gatenet runs")
+    Command::new(env!("CARGO_BIN_EXE_gatenet")).args(args).current_dir(cwd).output().expect("gatenet runs")
 }
 
 fn stdout(out: &Output) -> String {
@@ -30,15 +26,7 @@ fn stderr(out: &Output) -> String {
 
 /// Trains `config` into `<dir>/artifacts` and returns the run's summary.json.
 fn train(config: &Path, dir: &Path) -> (Output, Option<Value>) {
-    let out = gatenet(
-        &[
-            "train",
-            config.to_str().unwrap(),
-            "--artifacts",
-            "artifacts",
-        ],
-        dir,
-    );
+    let out = gatenet(&["train", config.to_str().unwrap(), "--artifacts", "artifacts"], dir);
     let name = config.file_stem().unwrap().to_str().unwrap();
     let summary = std::fs::read_to_string(dir.join("artifacts").join(name).join("summary.json"))
         .ok()
@@ -58,10 +46,7 @@ fn max_error(summary: &Value) -> f64 {
     let errors = predictions.iter().flat_map(|p| {
         let outputs = p["output"].as_array().unwrap().clone();
         let targets = p["target"].as_array().unwrap().clone();
-        outputs
-            .into_iter()
-            .zip(targets)
-            .map(|(o, t)| (o.as_f64().unwrap() - t.as_f64().unwrap()).abs())
+        outputs.into_iter().zip(targets).map(|(o, t)| (o.as_f64().unwrap() - t.as_f64().unwrap()).abs())
     });
     errors.fold(0.0, f64::max)
 }
@@ -96,15 +81,10 @@ fn training_prints_the_table_before_and_after_and_where_the_artifacts_are() {
     let (out, _) = train(&repo().join("configs/or.toml"), dir.path());
     let text = stdout(&out);
     assert!(text.contains("before -> after"), "{text}");
-    assert!(
-        text.contains("converged: every output within 0.1 of its target from epoch"),
-        "{text}"
-    );
+    assert!(text.contains("converged: every output within 0.1 of its target from epoch"), "{text}");
     assert!(text.contains("artifacts/or/"), "{text}");
     assert_eq!(
-        text.lines()
-            .filter(|l| l.contains(" -> ") && l.contains('|'))
-            .count(),
+        text.lines().filter(|l| l.contains(" -> ") && l.contains('|')).count(),
         5,
         "header and 4 rows: {text}"
     );
@@ -120,34 +100,16 @@ fn a_run_folder_holds_config_metrics_checkpoints_model_and_summary() {
     }
     let summary: Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
-    for key in [
-        "name",
-        "backend",
-        "epochs_run",
-        "final_loss",
-        "converged",
-        "converged_epoch",
-        "wall_seconds",
-    ] {
+    for key in ["name", "backend", "epochs_run", "final_loss", "converged", "converged_epoch", "wall_seconds"]
+    {
         assert!(summary.get(key).is_some(), "summary.json lacks {key}");
     }
     let epochs = summary["epochs_run"].as_u64().unwrap();
     let checkpoint = run.join(format!("checkpoint/model-{epochs}.bpk"));
-    assert!(
-        checkpoint.is_file(),
-        "the last epoch is checkpointed: {}",
-        checkpoint.display()
-    );
+    assert!(checkpoint.is_file(), "the last epoch is checkpointed: {}", checkpoint.display());
     let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
-    assert!(
-        metrics.starts_with("epoch,train_loss,train_accuracy,learning_rate,"),
-        "{metrics}"
-    );
-    assert_eq!(
-        metrics.lines().count() as u64,
-        epochs + 1,
-        "a header and one row per epoch"
-    );
+    assert!(metrics.starts_with("epoch,train_loss,train_accuracy,learning_rate,"), "{metrics}");
+    assert_eq!(metrics.lines().count() as u64, epochs + 1, "a header and one row per epoch");
     let resolved = std::fs::read_to_string(run.join("config.toml")).unwrap();
     assert!(
         resolved.contains("epsilon = 0.00000001") && resolved.contains("batch_size = 4"),
@@ -159,42 +121,24 @@ fn a_run_folder_holds_config_metrics_checkpoints_model_and_summary() {
 fn the_same_config_twice_gives_identical_weights_and_metrics() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     for dir in [&a, &b] {
-        assert!(
-            train(&repo().join("configs/xor.toml"), dir.path())
-                .0
-                .status
-                .success()
-        );
+        assert!(train(&repo().join("configs/xor.toml"), dir.path()).0.status.success());
     }
     let read = |dir: &tempfile::TempDir, file: &str| {
         std::fs::read(dir.path().join("artifacts/xor").join(file)).unwrap()
     };
-    assert_eq!(
-        read(&a, "model.bpk"),
-        read(&b, "model.bpk"),
-        "model.bpk differs"
-    );
+    assert_eq!(read(&a, "model.bpk"), read(&b, "model.bpk"), "model.bpk differs");
     let without_timing = |bytes: Vec<u8>| -> Vec<String> {
         let text = String::from_utf8(bytes).unwrap();
-        text.lines()
-            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
-            .collect()
+        text.lines().map(|l| l.rsplit_once(',').unwrap().0.to_string()).collect()
     };
-    assert_eq!(
-        without_timing(read(&a, "metrics.csv")),
-        without_timing(read(&b, "metrics.csv"))
-    );
+    assert_eq!(without_timing(read(&a, "metrics.csv")), without_timing(read(&b, "metrics.csv")));
 }
 
 #[test]
 fn the_question_setting_honestly_does_not_converge() {
     let dir = tempfile::tempdir().unwrap();
     let (out, summary) = train(&repo().join("configs/or-question.toml"), dir.path());
-    assert!(
-        out.status.success(),
-        "not converging is an outcome, not a failure: {}",
-        stderr(&out)
-    );
+    assert!(out.status.success(), "not converging is an outcome, not a failure: {}", stderr(&out));
     let summary = summary.unwrap();
     assert_eq!(summary["converged"], false);
     assert!(summary["converged_epoch"].is_null());
@@ -233,7 +177,8 @@ fn median_epochs_to_converge_match_the_numpy_reference_within_a_quarter() {
 #[test]
 fn a_2000_epoch_run_leaves_at_most_20_files() {
     let dir = tempfile::tempdir().unwrap();
-    let text = "[data]\ngate = \"xor\"\n[training]\nnum_epochs = 2000\ntolerance = 0\ncheckpoint_every = 100\n";
+    let text =
+        "[data]\ngate = \"xor\"\n[training]\nnum_epochs = 2000\ntolerance = 0\ncheckpoint_every = 100\n";
     let config = config_file(dir.path(), "long.toml", text);
     let (out, summary) = train(&config, dir.path());
     assert!(out.status.success(), "{}", stderr(&out));
@@ -247,11 +192,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         .unwrap()
         .flat_map(|entry| {
             let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path)
-            } else {
-                vec![path]
-            }
+            if path.is_dir() { walk(&path) } else { vec![path] }
         })
         .collect()
 }
@@ -276,11 +217,7 @@ fn each_table_rejects_a_misspelled_key_by_name_with_file_and_line() {
         let line_number = text.lines().position(|l| l == line).unwrap() + 1;
         assert_refused(
             &out,
-            &[
-                &format!("typo.toml:{line_number}:1"),
-                "unknown key",
-                &format!("did you mean `{good}`"),
-            ],
+            &[&format!("typo.toml:{line_number}:1"), "unknown key", &format!("did you mean `{good}`")],
         );
     }
 }
@@ -290,13 +227,7 @@ fn wrong_types_and_out_of_range_values_are_all_reported_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let text = "[data]\ngate = \"or\"\n[model]\nhidden_sizes = [0, 4]\nactivation = \"tanhh\"\n\
                 [optimizer]\nlearning_rate = \"fast\"\n[training]\nnum_epochs = -3\n";
-    let out = gatenet(
-        &[
-            "check",
-            config_file(dir.path(), "bad.toml", text).to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+    let out = gatenet(&["check", config_file(dir.path(), "bad.toml", text).to_str().unwrap()], dir.path());
     assert_refused(
         &out,
         &[
@@ -311,15 +242,7 @@ fn wrong_types_and_out_of_range_values_are_all_reported_at_once() {
     );
 
     let text = "[data]\ngate = \"or\"\n[model]\nhidden_sizes = [0]\n[optimizer]\nlearning_rate = -0.5\n[training]\nnum_epochs = 0\nbatch_size = 5\n";
-    let out = gatenet(
-        &[
-            "check",
-            config_file(dir.path(), "range.toml", text)
-                .to_str()
-                .unwrap(),
-        ],
-        dir.path(),
-    );
+    let out = gatenet(&["check", config_file(dir.path(), "range.toml", text).to_str().unwrap()], dir.path());
     assert_refused(
         &out,
         &[
@@ -342,11 +265,7 @@ fn a_missing_config_file_names_the_path() {
 fn bad_files_never_panic_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("folder.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("garbage.toml"),
-        [0xff, 0xfe, 0x00, 0x9c, 0x01],
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("garbage.toml"), [0xff, 0xfe, 0x00, 0x9c, 0x01]).unwrap();
     std::fs::write(dir.path().join("empty.toml"), "").unwrap();
     std::fs::write(dir.path().join("syntax.toml"), "[data\ngate = \"or\"\n").unwrap();
     std::fs::write(
@@ -363,10 +282,7 @@ fn bad_files_never_panic_and_exit_2() {
     ] {
         let out = gatenet(&[file], dir.path());
         assert_refused(&out, &[file, expected]);
-        assert!(
-            !dir.path().join("artifacts").exists(),
-            "{file}: a refused config wrote artifacts"
-        );
+        assert!(!dir.path().join("artifacts").exists(), "{file}: a refused config wrote artifacts");
     }
 }
 
@@ -391,11 +307,7 @@ fn check_prints_the_resolved_config_and_writes_nothing() {
 #[test]
 fn wgpu_without_the_feature_says_how_to_rebuild() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_file(
-        dir.path(),
-        "gpu.toml",
-        "backend = \"wgpu\"\n[data]\ngate = \"or\"\n",
-    );
+    let config = config_file(dir.path(), "gpu.toml", "backend = \"wgpu\"\n[data]\ngate = \"or\"\n");
     let out = gatenet(&[config.to_str().unwrap()], dir.path());
     assert_refused(&out, &["gpu.toml:1:1: backend", "--features wgpu"]);
 }
@@ -404,30 +316,16 @@ fn wgpu_without_the_feature_says_how_to_rebuild() {
 fn flex_trains_the_same_network_as_ndarray() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(repo().join("configs/or.toml")).unwrap();
-    let flex = config_file(
-        dir.path(),
-        "or-flex.toml",
-        &text.replace("backend = \"ndarray\"", "backend = \"flex\""),
-    );
+    let flex =
+        config_file(dir.path(), "or-flex.toml", &text.replace("backend = \"ndarray\"", "backend = \"flex\""));
     let (out, flex_summary) = train(&flex, dir.path());
     assert!(out.status.success(), "{}", stderr(&out));
     let (_, ndarray_summary) = train(&repo().join("configs/or.toml"), dir.path());
     let outputs = |s: &Value| -> Vec<f64> {
-        s["predictions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["output"][0].as_f64().unwrap())
-            .collect()
+        s["predictions"].as_array().unwrap().iter().map(|p| p["output"][0].as_f64().unwrap()).collect()
     };
-    let (a, b) = (
-        outputs(&flex_summary.unwrap()),
-        outputs(&ndarray_summary.unwrap()),
-    );
-    assert!(
-        a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-3),
-        "flex {a:?} vs ndarray {b:?}"
-    );
+    let (a, b) = (outputs(&flex_summary.unwrap()), outputs(&ndarray_summary.unwrap()));
+    assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-3), "flex {a:?} vs ndarray {b:?}");
 }
 
 #[test]
@@ -446,17 +344,8 @@ fn help_explains_every_option_and_the_exit_codes() {
 fn settings_that_do_not_apply_are_refused_rather_than_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let text = "[data]\ngate = \"or\"\n[optimizer]\nname = \"adam\"\nlearning_rate = 0.1\nmomentum = 0.9\n";
-    let out = gatenet(
-        &[
-            "check",
-            config_file(dir.path(), "m.toml", text).to_str().unwrap(),
-        ],
-        dir.path(),
-    );
-    assert_refused(
-        &out,
-        &["m.toml:6:1: optimizer.momentum: does not apply to name = \"adam\""],
-    );
+    let out = gatenet(&["check", config_file(dir.path(), "m.toml", text).to_str().unwrap()], dir.path());
+    assert_refused(&out, &["m.toml:6:1: optimizer.momentum: does not apply to name = \"adam\""]);
 }
 
 #[test]

@@ -1,0 +1,230 @@
+//! Checkpoints that a crash cannot corrupt, and finding the newest one that is whole.
+//!
+//! Burn writes an epoch's model, optimizer and scheduler records as three independent files
+//! and panics when it loads one that is missing or damaged. gatenet gives Burn its own
+//! checkpointer, which writes each file atomically and records its SHA-256; once all three of
+//! an epoch are on disk, a manifest (epoch, config hash, checksums, data order, convergence) is
+//! written last, by atomic rename. Only an epoch with a manifest whose checksums match counts,
+//! and every file is checked, and parsed, before Burn is asked to load it.
+
+use crate::artifacts::{Part, RunDir, write_atomic};
+use burn::tensor::Bytes;
+use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// What makes an epoch's checkpoint count, stored as `manifest-<epoch>.json`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub epoch: usize,
+    /// SHA-256 of the resolved config.toml the checkpoint was written under.
+    pub config_sha256: String,
+    /// Per part (`model`, `optim`, `scheduler`): its size and checksum.
+    pub files: BTreeMap<String, FileSum>,
+    /// The data order needs no generator state: each epoch's permutation is drawn from
+    /// (seed, epoch) alone, so recording the seed is enough. The backends' own generators are not
+    /// used after the weights are drawn (gatenet draws them on the host; no dropout).
+    pub seed: u64,
+    /// The early-stopping state: whether every output was within `tolerance` at this epoch.
+    pub converged: bool,
+    pub tolerance: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileSum {
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl FileSum {
+    fn of(bytes: &[u8]) -> FileSum {
+        FileSum { bytes: bytes.len() as u64, sha256: sha256(bytes) }
+    }
+}
+
+/// Collects what each epoch's manifest needs and writes the manifest when it is complete.
+/// Shared by the three checkpointers (each on its own Burn thread) and the checkpointing
+/// strategy, which announces an epoch before Burn writes any of its files.
+pub struct Manifests {
+    run: RunDir,
+    config_sha256: String,
+    seed: u64,
+    tolerance: f64,
+    pending: Mutex<HashMap<usize, Pending>>,
+}
+
+#[derive(Default)]
+struct Pending {
+    converged: bool,
+    files: BTreeMap<String, FileSum>,
+}
+
+impl Manifests {
+    pub fn new(run: RunDir, config_toml: &str, seed: u64, tolerance: f64) -> Arc<Manifests> {
+        let config_sha256 = sha256(config_toml.as_bytes());
+        Arc::new(Manifests { run, config_sha256, seed, tolerance, pending: Mutex::default() })
+    }
+
+    /// Called by the checkpointing strategy when it decides to save `epoch`.
+    pub fn announce(&self, epoch: usize, converged: bool) {
+        let mut pending = self.pending.lock().expect("manifest lock");
+        pending.insert(epoch, Pending { converged, files: BTreeMap::new() });
+    }
+
+    fn file_written(&self, epoch: usize, part: Part, sum: FileSum) -> Result<(), String> {
+        let mut pending = self.pending.lock().expect("manifest lock");
+        let entry = pending.entry(epoch).or_default();
+        entry.files.insert(part.name().to_string(), sum);
+        if entry.files.len() < Part::ALL.len() {
+            return Ok(());
+        }
+        let done = pending.remove(&epoch).expect("just looked up");
+        let manifest = Manifest {
+            epoch,
+            config_sha256: self.config_sha256.clone(),
+            files: done.files,
+            seed: self.seed,
+            converged: done.converged,
+            tolerance: self.tolerance,
+        };
+        let json = serde_json::to_string_pretty(&manifest).expect("a manifest serializes");
+        write_atomic(&self.run.manifest(epoch), json.as_bytes())
+    }
+}
+
+/// Burn's checkpointer for one part: atomic writes, checksums into the manifest, and deletes
+/// that remove the manifest first.
+pub struct SafeCheckpointer {
+    part: Part,
+    manifests: Arc<Manifests>,
+}
+
+impl SafeCheckpointer {
+    pub fn new(part: Part, manifests: Arc<Manifests>) -> SafeCheckpointer {
+        SafeCheckpointer { part, manifests }
+    }
+}
+
+impl<R: Checkpoint> Checkpointer<R> for SafeCheckpointer {
+    fn save(&self, epoch: usize, record: R) -> Result<(), CheckpointerError> {
+        let bytes = record.checkpoint_into_bytes().map_err(CheckpointerError::Record)?;
+        let path = self.manifests.run.checkpoint_file(self.part, epoch);
+        write_atomic(&path, &bytes).map_err(CheckpointerError::Unknown)?;
+        self.manifests.file_written(epoch, self.part, FileSum::of(&bytes)).map_err(CheckpointerError::Unknown)
+    }
+
+    fn delete(&self, epoch: usize) -> Result<(), CheckpointerError> {
+        let run = &self.manifests.run;
+        let removed = std::fs::remove_file(run.manifest(epoch))
+            .or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
+            .and_then(|_| std::fs::remove_file(run.checkpoint_file(self.part, epoch)));
+        match removed {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CheckpointerError::IOError(e)),
+            _ => Ok(()),
+        }
+    }
+
+    fn restore(&self, epoch: usize) -> Result<R, CheckpointerError> {
+        let path = self.manifests.run.checkpoint_file(self.part, epoch);
+        let bytes = std::fs::read(&path).map_err(CheckpointerError::IOError)?;
+        R::checkpoint_from_bytes(Bytes::from_bytes_vec(bytes)).map_err(CheckpointerError::Record)
+    }
+}
+
+/// The newest complete checkpoint (or the one asked for), checked file by file.
+pub struct Found {
+    pub manifest: Manifest,
+    /// One line per newer checkpoint that was skipped, naming the file and what is wrong.
+    pub skipped: Vec<String>,
+}
+
+/// Finds the checkpoint to resume from: `wanted` or else the newest whose manifest and files
+/// are whole. Every file is checked against its size and checksum and parsed as Burn's record,
+/// so that nothing handed to Burn can make it panic.
+pub fn find(run: &RunDir, wanted: Option<usize>) -> Result<Found, String> {
+    let epochs = run.checkpoint_epochs();
+    let folder = run.checkpoints().display().to_string();
+    if let Some(epoch) = wanted {
+        if !epochs.contains(&epoch) {
+            let have = epochs.iter().rev().map(|e| e.to_string()).collect::<Vec<_>>().join(", ");
+            let have = if have.is_empty() { "none".to_string() } else { have };
+            return Err(format!("no checkpoint of epoch {epoch} in {folder} (epochs there: {have})"));
+        }
+        return check(run, epoch)
+            .map(|manifest| Found { manifest, skipped: Vec::new() })
+            .map_err(|why| format!("the checkpoint of epoch {epoch} cannot be used: {why}"));
+    }
+    let mut skipped = Vec::new();
+    for epoch in epochs {
+        match check(run, epoch) {
+            Ok(manifest) => return Ok(Found { manifest, skipped }),
+            Err(why) => skipped.push(format!("checkpoint of epoch {epoch} skipped: {why}")),
+        }
+    }
+    if skipped.is_empty() {
+        Err(format!(
+            "no checkpoint in {folder}: the run stopped before its first save (training.checkpoint_every); start it again without --resume"
+        ))
+    } else {
+        Err(format!("no usable checkpoint in {folder}:\n  {}", skipped.join("\n  ")))
+    }
+}
+
+/// The manifest of `epoch` if it and all its files are whole.
+fn check(run: &RunDir, epoch: usize) -> Result<Manifest, String> {
+    let manifest_path = run.manifest(epoch);
+    let name =
+        |path: &std::path::Path| path.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            format!("{} is missing: the run stopped while writing this checkpoint", name(&manifest_path))
+        }
+        _ => format!("cannot read {}: {e}", name(&manifest_path)),
+    })?;
+    let manifest: Manifest =
+        serde_json::from_str(&text).map_err(|e| format!("{} is damaged: {e}", name(&manifest_path)))?;
+    if manifest.epoch != epoch {
+        return Err(format!("{} names epoch {}", name(&manifest_path), manifest.epoch));
+    }
+    for part in Part::ALL {
+        let path = run.checkpoint_file(part, epoch);
+        let expected = manifest
+            .files
+            .get(part.name())
+            .ok_or_else(|| format!("{} lists no {} file", name(&manifest_path), part.name()))?;
+        let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!("{} is missing", name(&path)),
+            _ => format!("cannot read {}: {e}", name(&path)),
+        })?;
+        let found = FileSum::of(&bytes);
+        if found.bytes != expected.bytes {
+            return Err(format!(
+                "{} is truncated or padded: {} bytes, expected {}",
+                name(&path),
+                found.bytes,
+                expected.bytes
+            ));
+        }
+        if found.sha256 != expected.sha256 {
+            return Err(format!("{} is damaged: its SHA-256 does not match the manifest", name(&path)));
+        }
+        let bytes = Bytes::from_bytes_vec(bytes);
+        let parsed = match part {
+            Part::Model => burn::store::ModuleRecord::from_bytes(bytes).map(|_| ()),
+            Part::Optim => burn::optim::OptimizerRecord::checkpoint_from_bytes(bytes).map(|_| ()),
+            Part::Scheduler => {
+                burn::lr_scheduler::LrSchedulerRecord::checkpoint_from_bytes(bytes).map(|_| ())
+            }
+        };
+        parsed.map_err(|e| format!("{} cannot be read as Burn's record: {e}", name(&path)))?;
+    }
+    Ok(manifest)
+}

@@ -1,0 +1,111 @@
+//! Getting a run folder ready to continue: the config checked against the run's own, the
+//! checkpoint to continue from found and verified, newer leftovers removed, and metrics.csv cut
+//! back to that checkpoint's epoch. Nothing is changed on disk until every check has passed.
+
+use crate::artifacts::{RunDir, write_atomic};
+use crate::checkpoint;
+use crate::config::Config;
+use crate::failure::Failure;
+use crate::metrics::{EpochRow, resume_csv};
+
+/// A run ready to continue after `epoch`.
+pub struct Resumed {
+    /// The checkpoint's epoch: training goes on from the next one.
+    pub epoch: usize,
+    /// metrics.csv, cut back to `rows` and open for appending.
+    pub metrics: std::fs::File,
+    pub rows: Vec<EpochRow>,
+    /// The `config_epoch` of the rows this run adds: the first epoch trained under the current
+    /// optimizer settings.
+    pub config_epoch: usize,
+    /// Complete checkpoints up to `epoch`, oldest first, for the save schedule's retention.
+    pub saved: Vec<usize>,
+    /// The config to continue with: the one given, except `model.init`, which is the run's
+    /// own (after epoch 0 the weights come from the checkpoint; the initial outputs in
+    /// summary.json still come from the original init).
+    pub config: Config,
+    /// The text of the new config.toml: the resolved config under a header that records
+    /// every resume that changed a setting.
+    pub config_toml: String,
+}
+
+pub enum Plan {
+    Continue(Resumed),
+    /// Nothing left to train; the message says why and what to change.
+    Done(String),
+}
+
+/// Checks that `config` may continue the run in `run` and prepares it. Warnings (checkpoints
+/// skipped as damaged) are printed to stderr.
+pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Plan, Failure> {
+    let folder = run.path().display();
+    if !run.config().is_file() {
+        return Err(Failure::usage(format!(
+            "nothing to resume in {folder}/: no run was trained there (it has no config.toml); train it first without --resume"
+        )));
+    }
+    let saved = Config::load(&run.config())
+        .map_err(|e| Failure::usage(format!("cannot resume: the run's own config cannot be read: {e}")))?;
+    let mut config = config.clone();
+    config.model.init = saved.model.init;
+    let changes = saved.changes(&config);
+    if !changes.refused.is_empty() {
+        return Err(Failure::usage(format!(
+            "cannot resume {folder}/: these settings define the model, the data or the optimizer's state, and differ from the run's config.toml:\n  {}\nput them back, or train a new run under another `name`",
+            changes.refused.join("\n  ")
+        )));
+    }
+    let found = checkpoint::find(run, from).map_err(Failure::usage)?;
+    for warning in &found.skipped {
+        eprintln!("warning: {warning}");
+    }
+    let epoch = found.manifest.epoch;
+    let training = &config.training;
+    if epoch >= training.num_epochs {
+        return Ok(Plan::Done(format!(
+            "{folder}/ already ran {epoch} epochs, and training.num_epochs is {}: nothing to do; raise num_epochs to train further",
+            training.num_epochs
+        )));
+    }
+    if found.manifest.converged && training.tolerance >= found.manifest.tolerance {
+        return Ok(Plan::Done(format!(
+            "{folder}/ converged at epoch {epoch} (every output within {}): nothing to do; lower training.tolerance to train further",
+            found.manifest.tolerance
+        )));
+    }
+
+    // Every check passed: from here on the folder is changed.
+    run.remove_stray_tmp().map_err(Failure::runtime)?;
+    for newer in run.checkpoint_epochs().into_iter().filter(|&e| e > epoch) {
+        run.remove_checkpoint(newer).map_err(Failure::runtime)?;
+    }
+    let (metrics, rows) = resume_csv(&run.metrics(), epoch).map_err(Failure::runtime)?;
+    let last_config_epoch = rows.last().map_or(1, |r| r.config_epoch);
+    let config_epoch = if changes.retrains { epoch + 1 } else { last_config_epoch };
+    let config_toml = with_history(&run.config(), &config, epoch, &changes.taken)?;
+    write_atomic(&run.config(), config_toml.as_bytes()).map_err(Failure::runtime)?;
+    let mut saved: Vec<usize> = run.checkpoint_epochs().into_iter().filter(|&e| e <= epoch).collect();
+    saved.reverse();
+    Ok(Plan::Continue(Resumed { epoch, metrics, rows, config_epoch, saved, config, config_toml }))
+}
+
+/// The new config.toml: the header of the old one (a comment line per earlier change), a line
+/// for this resume's changes if any, then the resolved config.
+fn with_history(
+    path: &std::path::Path,
+    config: &Config,
+    epoch: usize,
+    taken: &[String],
+) -> Result<String, Failure> {
+    let old = std::fs::read_to_string(path)
+        .map_err(|e| Failure::runtime(format!("cannot read {}: {e}", path.display())))?;
+    let mut text: String = old.lines().take_while(|l| l.starts_with('#')).map(|l| format!("{l}\n")).collect();
+    if !taken.is_empty() {
+        text.push_str(&format!(
+            "# resumed after epoch {epoch}, from epoch {}: {}\n",
+            epoch + 1,
+            taken.join("; ")
+        ));
+    }
+    Ok(text + &config.to_toml())
+}
