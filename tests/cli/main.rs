@@ -1,5 +1,9 @@
 //! The promises of the `gatenet` binary, checked by running it on real configs in temporary
 //! folders. Run in release (`cargo test --release`): training in a debug build is ~17x slower.
+//! One test binary (as ripgrep's): training and config errors here, the rest in modules.
+
+/// Resuming: bit-identical continuation, damaged checkpoints, kill -9 and Ctrl-C.
+mod resume;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
