@@ -30,7 +30,7 @@ pub struct Resumed {
 }
 
 pub enum Plan {
-    Continue(Resumed),
+    Continue(Box<Resumed>),
     /// Nothing left to train; the message says why and what to change.
     Done(String),
 }
@@ -86,7 +86,7 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
     write_atomic(&run.config(), config_toml.as_bytes()).map_err(Failure::runtime)?;
     let mut saved: Vec<usize> = run.checkpoint_epochs().into_iter().filter(|&e| e <= epoch).collect();
     saved.reverse();
-    Ok(Plan::Continue(Resumed { epoch, metrics, rows, config_epoch, saved, config, config_toml }))
+    Ok(Plan::Continue(Box::new(Resumed { epoch, metrics, rows, config_epoch, saved, config, config_toml })))
 }
 
 /// The new config.toml: the header of the old one (a comment line per earlier change), a line

@@ -72,7 +72,7 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
     let resumed = match options.resume {
         None => fresh(config, run)?,
         Some(from) => match resume::prepare(config, run, from)? {
-            Plan::Continue(resumed) => resumed,
+            Plan::Continue(resumed) => *resumed,
             Plan::Done(message) => return Ok(Outcome::NothingToDo(message)),
         },
     };
