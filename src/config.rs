@@ -8,7 +8,7 @@
 //! because it silently ignores unknown keys.
 
 use crate::activation::{Activation, OutputActivation};
-use crate::backend::BackendName;
+use crate::backend::{Adapter, BackendName};
 use crate::data::Gate;
 use crate::init::Init;
 use crate::loss::Loss;
@@ -28,6 +28,8 @@ pub struct Config {
     pub seed: u64,
     /// `"ndarray"` (default), `"flex"` or `"wgpu"` (needs the `wgpu` cargo feature).
     pub backend: BackendName,
+    /// The wgpu adapter: `"default"`, `"discrete"`, `"integrated"` or `"cpu"` (software).
+    pub device: Adapter,
     pub data: DataSection,
     pub model: ModelSection,
     pub optimizer: OptimizerSection,
@@ -40,6 +42,7 @@ impl Default for Config {
             name: None,
             seed: 42,
             backend: BackendName::default(),
+            device: Adapter::default(),
             data: DataSection::default(),
             model: ModelSection::default(),
             optimizer: OptimizerSection::default(),
@@ -221,6 +224,11 @@ impl Config {
             self.backend != BackendName::Wgpu || cfg!(feature = "wgpu"),
             "backend",
             "\"wgpu\" needs the wgpu cargo feature, which this binary was built without; rebuild with `cargo build --release --features wgpu` (or use backend = \"ndarray\")".into(),
+        );
+        check(
+            self.device == Adapter::Default || self.backend == BackendName::Wgpu,
+            "device",
+            format!("chooses a wgpu adapter and needs backend = \"wgpu\" (backend is \"{}\")", self.backend),
         );
         check(
             self.data.gate.is_some(),

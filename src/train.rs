@@ -64,7 +64,7 @@ pub enum Outcome {
 /// Trains the configured network into `run` (or continues the run there), and says how it ended.
 pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outcome, Failure> {
     let started = Instant::now();
-    let device = config.backend.device().map_err(Failure::usage)?;
+    let device = config.backend.select(config.device).map_err(Failure::usage)?;
     crate::pin::pin_for(config.backend);
 
     // A new run writes its config before anything else, so that even a run that dies says

@@ -4,6 +4,9 @@
 
 /// Resuming: bit-identical continuation, damaged checkpoints, kill -9 and Ctrl-C.
 mod resume;
+/// The wgpu backend, in a build with `--features wgpu`.
+#[cfg(feature = "wgpu")]
+mod wgpu;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
