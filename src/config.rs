@@ -71,6 +71,10 @@ pub struct ModelSection {
     pub output_activation: OutputActivation,
     /// `"default"` (torch's), `"small"` or `"xavier"`.
     pub init: Init,
+    /// Layers (numbered from 1 on the input side) whose weights never change: their gradient
+    /// is dropped. `[1]` reproduces the original question's bug, a first layer that never
+    /// learns. Default `[]`.
+    pub freeze: Vec<usize>,
 }
 
 impl Default for ModelSection {
@@ -80,6 +84,7 @@ impl Default for ModelSection {
             activation: Activation::Tanh,
             output_activation: OutputActivation::Sigmoid,
             init: Init::Default,
+            freeze: Vec::new(),
         }
     }
 }
@@ -196,6 +201,11 @@ impl Config {
         if problems.is_empty() { Ok(config.resolved()) } else { Err(fail(problems)) }
     }
 
+    /// The number of Linear layers: one per hidden layer, and the output layer.
+    pub fn layers(&self) -> usize {
+        self.model.hidden_sizes.len() + 1
+    }
+
     /// The run name; set by [`Config::load`] from the file stem when the file has none.
     pub fn name(&self) -> &str {
         self.name.as_deref().expect("load() sets the name")
@@ -243,6 +253,16 @@ impl Config {
                 (1..=MAX_WIDTH).contains(&width),
                 "model.hidden_sizes",
                 format!("expected every width between 1 and {MAX_WIDTH}, found {width} at position {i}"),
+            );
+        }
+        let layers = model.hidden_sizes.len() + 1;
+        for &layer in &model.freeze {
+            check(
+                (1..=layers).contains(&layer),
+                "model.freeze",
+                format!(
+                    "expected layer numbers between 1 and {layers} (the net has {layers} Linear layers), found {layer}"
+                ),
             );
         }
         if model.hidden_sizes.iter().all(|w| (1..=MAX_WIDTH).contains(w)) {
@@ -453,7 +473,9 @@ impl Config {
                 continue;
             }
             // The cosine schedule spreads its decay over num_epochs.
-            changes.retrains |= key.starts_with("optimizer.") || (key == "training.num_epochs" && cosine);
+            changes.retrains |= key.starts_with("optimizer.")
+                || key == "model.freeze"
+                || (key == "training.num_epochs" && cosine);
             changes.taken.push(line);
         }
         changes

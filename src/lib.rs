@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod failure;
+pub mod health;
 pub mod init;
 pub mod interrupt;
 pub mod loss;

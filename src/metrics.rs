@@ -3,6 +3,7 @@
 //! events into one `metrics.csv` row per epoch (instead of Burn's two folders and several files
 //! per epoch) and answers the Learner's queries for early stopping from memory.
 
+use crate::health::{self, HealthInput, LAYER_HEALTH, LayerHealth};
 use burn::tensor::{ExecutionError, Tensor, TensorReadError};
 use burn::train::ItemLazy;
 use burn::train::logger::MetricLogger;
@@ -30,6 +31,9 @@ pub struct StepOutput {
     /// `[rows, width]`: the network's answers, after the output activation.
     pub outputs: Tensor<2>,
     pub targets: Tensor<2>,
+    /// The step's layer-health measures (see `health.rs`): gradient and weight norms when
+    /// training, saturated and dead units when validating.
+    pub health: Option<Tensor<1>>,
 }
 
 impl ItemLazy for StepOutput {
@@ -41,7 +45,14 @@ impl ItemLazy for StepOutput {
             loss: self.loss.without_autodiff(),
             outputs: self.outputs.without_autodiff(),
             targets: self.targets.without_autodiff(),
+            health: self.health.map(|h| h.without_autodiff()),
         })
+    }
+}
+
+impl Adaptor<HealthInput> for StepOutput {
+    fn adapt(&self) -> HealthInput {
+        HealthInput { values: self.health.clone() }
     }
 }
 
@@ -196,6 +207,8 @@ pub struct EpochRow {
     pub valid_accuracy: f64,
     /// Largest |output - target| on the validation rows after the epoch's updates.
     pub max_error: f64,
+    /// The layer-health columns, in the order of `health::columns`.
+    pub health: Vec<f64>,
     /// The first epoch trained under the optimizer settings in effect: 1, or the epoch after a
     /// resume that changed how epochs train (config.toml's header lists every change).
     pub config_epoch: usize,
@@ -205,51 +218,54 @@ pub struct EpochRow {
 }
 
 impl EpochRow {
-    pub const HEADER: &str = "epoch,train_loss,train_accuracy,learning_rate,valid_loss,valid_accuracy,max_error,config_epoch,elapsed_seconds";
+    /// The header of metrics.csv for a net with `layers` Linear layers.
+    pub fn header(layers: usize) -> String {
+        let mut columns: Vec<String> =
+            "epoch,train_loss,train_accuracy,learning_rate,valid_loss,valid_accuracy,max_error"
+                .split(',')
+                .map(String::from)
+                .collect();
+        columns.extend(health::columns(layers));
+        columns.extend(["config_epoch".to_string(), "elapsed_seconds".to_string()]);
+        columns.join(",")
+    }
 
     fn csv(&self) -> String {
-        format!(
-            "{},{},{},{},{},{},{},{},{:.6}",
-            self.epoch,
+        let fixed = [
             self.train_loss,
             self.train_accuracy,
             self.learning_rate,
             self.valid_loss,
             self.valid_accuracy,
             self.max_error,
-            self.config_epoch,
-            self.elapsed_seconds
-        )
+        ];
+        let values: Vec<String> = fixed.iter().chain(&self.health).map(|v| v.to_string()).collect();
+        format!("{},{},{},{:.6}", self.epoch, values.join(","), self.config_epoch, self.elapsed_seconds)
     }
 
     /// Reads back a line written by [`EpochRow::csv`].
     fn parse(line: &str) -> Option<EpochRow> {
         let cells: Vec<&str> = line.split(',').collect();
-        let [
-            epoch,
+        let (&elapsed, rest) = cells.split_last()?;
+        let (&config_epoch, rest) = rest.split_last()?;
+        let (&epoch, rest) = rest.split_first()?;
+        let values: Vec<f64> = rest.iter().map(|c| c.parse::<f64>().ok()).collect::<Option<_>>()?;
+        let [train_loss, train_accuracy, learning_rate, valid_loss, valid_accuracy, max_error] =
+            *values.get(..6)?
+        else {
+            return None;
+        };
+        Some(EpochRow {
+            epoch: epoch.parse().ok()?,
             train_loss,
             train_accuracy,
             learning_rate,
             valid_loss,
             valid_accuracy,
             max_error,
-            config_epoch,
-            elapsed,
-        ] = cells[..]
-        else {
-            return None;
-        };
-        let float = |cell: &str| cell.parse::<f64>().ok();
-        Some(EpochRow {
-            epoch: epoch.parse().ok()?,
-            train_loss: float(train_loss)?,
-            train_accuracy: float(train_accuracy)?,
-            learning_rate: float(learning_rate)?,
-            valid_loss: float(valid_loss)?,
-            valid_accuracy: float(valid_accuracy)?,
-            max_error: float(max_error)?,
+            health: values[6..].to_vec(),
             config_epoch: config_epoch.parse().ok()?,
-            elapsed_seconds: float(elapsed)?,
+            elapsed_seconds: elapsed.parse().ok()?,
         })
     }
 
@@ -290,16 +306,20 @@ pub struct CsvMetricLogger {
     finals: HashMap<(String, usize, &'static str), f64>,
     started: Instant,
     config_epoch: usize,
+    /// Linear layers in the net: where the training and validation health values go.
+    layers: usize,
 }
 
 impl CsvMetricLogger {
-    /// Appends to an open `metrics.csv` that holds its header and every earlier epoch's row.
+    /// Appends to an open `metrics.csv` that holds its header and every earlier epoch's row,
+    /// for a net with `layers` Linear layers.
     pub fn new(
         file: std::fs::File,
         history: History,
         started: Instant,
         config_epoch: usize,
-    ) -> CsvMetricLogger {
+        layers: usize,
+    ) -> Self {
         CsvMetricLogger {
             file: std::io::BufWriter::new(file),
             names: HashMap::new(),
@@ -308,28 +328,35 @@ impl CsvMetricLogger {
             finals: HashMap::new(),
             started,
             config_epoch,
+            layers,
         }
     }
 }
 
-/// Opens `metrics.csv` for a new run: the file is created with only its header.
-pub fn create_csv(path: &Path) -> Result<std::fs::File, String> {
+/// Opens `metrics.csv` for a new run of a net with `layers` Linear layers: the file is created
+/// with only its header.
+pub fn create_csv(path: &Path, layers: usize) -> Result<std::fs::File, String> {
     std::fs::File::create(path)
-        .and_then(|mut file| writeln!(file, "{}", EpochRow::HEADER).map(|_| file))
+        .and_then(|mut file| writeln!(file, "{}", EpochRow::header(layers)).map(|_| file))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Cuts `metrics.csv` back to its rows for epochs 1 to `epoch`, the state of the checkpoint a
 /// run resumes from, and opens it for appending. Rows of later epochs (run after that
 /// checkpoint) and a partial last line are dropped; a missing row is an error, never a gap.
-pub fn resume_csv(path: &Path, epoch: usize) -> Result<(std::fs::File, Vec<EpochRow>), String> {
+pub fn resume_csv(
+    path: &Path,
+    epoch: usize,
+    layers: usize,
+) -> Result<(std::fs::File, Vec<EpochRow>), String> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
     let mut lines = text.lines();
-    if lines.next() != Some(EpochRow::HEADER) {
-        return Err(format!("{shown}: the first line is not gatenet's header `{}`", EpochRow::HEADER));
+    let header = EpochRow::header(layers);
+    if lines.next() != Some(header.as_str()) {
+        return Err(format!("{shown}: the first line is not gatenet's header `{header}`"));
     }
-    let mut kept = String::from(EpochRow::HEADER) + "\n";
+    let mut kept = header + "\n";
     let mut rows = Vec::with_capacity(epoch);
     for (i, line) in lines.take(epoch).enumerate() {
         match EpochRow::parse(line) {
@@ -365,6 +392,16 @@ fn split_name(split: &Split) -> &'static str {
 
 impl MetricLogger for CsvMetricLogger {
     fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
+        for entry in update.entries {
+            // The layer-health metric's last entry of a split is its epoch mean.
+            if self.names.get(&entry.metric_id).is_some_and(|n| n.as_str() == LAYER_HEALTH) {
+                let values = LayerHealth::parse(&entry.serialized_entry.serialized);
+                let norms = 2 * self.layers;
+                self.row.health.resize(health::columns(self.layers).len(), f64::NAN);
+                let slots = if *split == Split::Train { 0..norms } else { norms..self.row.health.len() };
+                self.row.health[slots].iter_mut().zip(values).for_each(|(slot, v)| *slot = v);
+            }
+        }
         for numeric in update.entries_numeric {
             // Per-batch entries are skipped: only the epoch's final values make a row.
             let Some(NumericEntry::Final(value)) = numeric.numeric_entry else {
@@ -395,6 +432,7 @@ impl MetricLogger for CsvMetricLogger {
         let mut row = std::mem::take(&mut self.row);
         row.epoch = summary.epoch_number;
         row.config_epoch = self.config_epoch;
+        row.health.resize(health::columns(self.layers).len(), f64::NAN);
         row.elapsed_seconds = self.started.elapsed().as_secs_f64();
         let written = writeln!(self.file, "{}", row.csv()).and_then(|_| self.file.flush());
         let mut log = self.history.lock().expect("history lock");

@@ -20,6 +20,9 @@ pub struct Mlp {
     /// What the network is trained to minimise; read by `train.rs`'s steps.
     #[module(skip)]
     pub loss: Loss,
+    /// Layers, numbered from 1, whose gradients the training step drops (`model.freeze`).
+    #[module(skip)]
+    pub frozen: Vec<usize>,
 }
 
 impl Mlp {
@@ -50,16 +53,31 @@ impl Mlp {
                 }
             })
             .collect();
-        Mlp { layers, activation: model.activation, output: model.output_activation, loss }
+        Mlp {
+            layers,
+            activation: model.activation,
+            output: model.output_activation,
+            loss,
+            frozen: model.freeze.clone(),
+        }
     }
 
     /// `[rows, input_width] -> [rows, output_width]`, before the output activation.
     pub fn logits(&self, inputs: Tensor<2>) -> Tensor<2> {
-        let last = self.layers.len() - 1;
-        self.layers.iter().enumerate().fold(inputs, |x, (i, layer)| {
-            let x = layer.forward(x);
-            if i < last { self.activation.forward(x) } else { x }
-        })
+        self.traced(inputs).0
+    }
+
+    /// The logits and each hidden layer's activations (`[rows, width]`), for the health
+    /// measures of `health.rs`.
+    pub fn traced(&self, inputs: Tensor<2>) -> (Tensor<2>, Vec<Tensor<2>>) {
+        let (last, hidden_layers) = self.layers.split_last().expect("an Mlp has at least one layer");
+        let mut hidden = Vec::with_capacity(hidden_layers.len());
+        let mut x = inputs;
+        for layer in hidden_layers {
+            x = self.activation.forward(layer.forward(x));
+            hidden.push(x.clone());
+        }
+        (last.forward(x), hidden)
     }
 
     /// `[rows, input_width] -> [rows, output_width]`: what the network answers.

@@ -79,7 +79,7 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
     for newer in run.checkpoint_epochs().into_iter().filter(|&e| e > epoch) {
         run.remove_checkpoint(newer).map_err(Failure::runtime)?;
     }
-    let (metrics, rows) = resume_csv(&run.metrics(), epoch).map_err(Failure::runtime)?;
+    let (metrics, rows) = resume_csv(&run.metrics(), epoch, config.layers()).map_err(Failure::runtime)?;
     let last_config_epoch = rows.last().map_or(1, |r| r.config_epoch);
     let config_epoch = if changes.retrains { epoch + 1 } else { last_config_epoch };
     let config_toml = with_history(&run.config(), &config, epoch, &changes.taken)?;

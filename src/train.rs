@@ -6,6 +6,7 @@ use crate::checkpoint::{Manifests, SafeCheckpointer};
 use crate::config::Config;
 use crate::data::{Table, XyBatch, XyLoader};
 use crate::failure::Failure;
+use crate::health::{self, LayerHealth};
 use crate::metrics::{CsvMetricLogger, FitMetric, History, StepOutput, create_csv};
 use crate::model::Mlp;
 use crate::optim::{optimizer, schedule};
@@ -14,7 +15,8 @@ use crate::resume::{self, Plan, Resumed};
 use crate::stopping::{Ending, RunEnd, SaveSchedule, StopAtEnd};
 use crate::summary::Summary;
 use burn::module::Module;
-use burn::tensor::Device;
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor};
 use burn::train::metric::{LearningRateMetric, LossMetric};
 use burn::train::{InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
 use std::sync::Arc;
@@ -25,8 +27,17 @@ impl TrainStep for Mlp {
     type Output = StepOutput;
 
     fn step(&self, batch: XyBatch) -> TrainOutput<StepOutput> {
-        let output = InferenceStep::step(self, batch);
-        TrainOutput::new(self, output.loss.backward(), output)
+        let (mut output, _) = self.evaluate(batch);
+        let mut grads = GradientsParams::from_grads(output.loss.backward(), self);
+        // A frozen layer's gradient is dropped: the optimizer then leaves its weights alone.
+        for layer in self.frozen.iter().filter_map(|&number| self.layers.get(number - 1)) {
+            grads.remove::<2>(layer.weight.id);
+            if let Some(bias) = &layer.bias {
+                grads.remove::<1>(bias.id);
+            }
+        }
+        output.health = Some(health::norms(self, &grads));
+        TrainOutput { grads, item: output }
     }
 }
 
@@ -35,10 +46,19 @@ impl InferenceStep for Mlp {
     type Output = StepOutput;
 
     fn step(&self, batch: XyBatch) -> StepOutput {
-        let logits = self.logits(batch.inputs);
+        let (mut output, hidden) = self.evaluate(batch);
+        output.health = health::unit_states(self.activation, &hidden);
+        output
+    }
+}
+
+impl Mlp {
+    /// Loss and outputs of a batch, and the hidden layers' activations.
+    fn evaluate(&self, batch: XyBatch) -> (StepOutput, Vec<Tensor<2>>) {
+        let (logits, hidden) = self.traced(batch.inputs);
         let outputs = self.output.forward(logits.clone());
         let loss = self.loss.forward(logits, outputs.clone(), batch.targets.clone());
-        StepOutput { loss, outputs, targets: batch.targets }
+        (StepOutput { loss, outputs, targets: batch.targets, health: None }, hidden)
     }
 }
 
@@ -115,7 +135,15 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
         .metrics((LossMetric::new(), FitMetric::accuracy()))
         .metric_valid_numeric(FitMetric::max_error())
         .metric_train_numeric(LearningRateMetric::new())
-        .with_metric_logger(CsvMetricLogger::new(metrics, history.clone(), started, config_epoch))
+        .metric_train(LayerHealth::default())
+        .metric_valid(LayerHealth::default())
+        .with_metric_logger(CsvMetricLogger::new(
+            metrics,
+            history.clone(),
+            started,
+            config_epoch,
+            config.layers(),
+        ))
         .with_application_logger(None)
         .renderer(Box::new(ProgressRenderer::new(Style::for_stderr(options.quiet), history.clone())))
         .with_custom_checkpointers(saver(Part::Model), saver(Part::Optim), saver(Part::Scheduler))
@@ -155,7 +183,7 @@ fn fresh(config: &Config, run: &RunDir) -> Result<Resumed, Failure> {
     run.prepare_fresh().map_err(Failure::runtime)?;
     let config_toml = config.to_toml();
     write_atomic(&run.config(), config_toml.as_bytes()).map_err(Failure::runtime)?;
-    let metrics = create_csv(&run.metrics()).map_err(Failure::runtime)?;
+    let metrics = create_csv(&run.metrics(), config.layers()).map_err(Failure::runtime)?;
     Ok(Resumed {
         epoch: 0,
         metrics,
