@@ -3,6 +3,7 @@
 /// Exit codes.
 pub const RUNTIME_FAILURE: u8 = 1;
 pub const USAGE_OR_CONFIG: u8 = 2;
+pub const DIVERGED: u8 = 3;
 pub const INTERRUPTED: u8 = 130;
 
 /// A failure with its one-paragraph message and exit code.

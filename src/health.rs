@@ -22,6 +22,21 @@ pub fn columns(layers: usize) -> Vec<String> {
     norms.chain(units).collect()
 }
 
+/// Layer `layer`'s weight-gradient norm in a row's health columns (NaN when absent).
+pub fn grad_norm(health: &[f64], layer: usize) -> f64 {
+    health.get(2 * (layer - 1)).copied().unwrap_or(f64::NAN)
+}
+
+/// The share of hidden layer `layer`'s units that are saturated, in a net of `layers` layers.
+pub fn saturated(health: &[f64], layers: usize, layer: usize) -> f64 {
+    health.get(2 * layers + 2 * (layer - 1)).copied().unwrap_or(f64::NAN)
+}
+
+/// The share of hidden layer `layer`'s units that are dead, in a net of `layers` layers.
+pub fn dead(health: &[f64], layers: usize, layer: usize) -> f64 {
+    health.get(2 * layers + 2 * (layer - 1) + 1).copied().unwrap_or(f64::NAN)
+}
+
 /// `[grad_norm_1, weight_norm_1, ...]` for one training step, from the gradients the
 /// optimizer will apply (a frozen layer's gradient, removed, counts as zero).
 pub fn norms(model: &Mlp, grads: &GradientsParams) -> Tensor<1> {

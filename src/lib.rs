@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod diagnosis;
 pub mod failure;
 pub mod health;
 pub mod init;

@@ -5,7 +5,7 @@ use clap::Parser;
 use gatenet::artifacts::RunDir;
 use gatenet::cli::{Cli, Command, RunArgs};
 use gatenet::config::Config;
-use gatenet::failure::{Failure, INTERRUPTED, RUNTIME_FAILURE};
+use gatenet::failure::{DIVERGED, Failure, INTERRUPTED, RUNTIME_FAILURE};
 use gatenet::train::{Outcome, RunOptions, train};
 use std::path::Path;
 use std::process::ExitCode;
@@ -58,6 +58,10 @@ fn train_config(path: &Path, args: &RunArgs) -> Result<u8, Failure> {
                 print!("{}", summary.report(&folder));
             }
             Ok(0)
+        }
+        Outcome::Diverged(summary) => {
+            eprint!("{}", summary.report(&folder));
+            Ok(DIVERGED)
         }
         Outcome::NothingToDo(message) => {
             eprintln!("{message}");

@@ -66,11 +66,12 @@ impl Adaptor<LossInput> for StepOutput {
 pub struct FitInput {
     outputs: Tensor<2>,
     targets: Tensor<2>,
+    loss: Tensor<1>,
 }
 
 impl Adaptor<FitInput> for StepOutput {
     fn adapt(&self) -> FitInput {
-        FitInput { outputs: self.outputs.clone(), targets: self.targets.clone() }
+        FitInput { outputs: self.outputs.clone(), targets: self.targets.clone(), loss: self.loss.clone() }
     }
 }
 
@@ -88,7 +89,7 @@ pub struct FitMetric {
     name: MetricName,
     combine: Combine,
     higher_is_better: bool,
-    measure: fn(Tensor<2>, Tensor<2>) -> Tensor<1>,
+    measure: fn(&FitInput) -> Tensor<1>,
     /// (sum or max, outputs counted) over the epoch so far; `last` is the latest batch.
     epoch: (f64, usize),
     last: (f64, usize),
@@ -99,15 +100,19 @@ impl FitMetric {
     /// table, for any number of output columns (Burn's AccuracyMetric takes an argmax over
     /// columns, which is always right for a single column).
     pub fn accuracy() -> FitMetric {
-        let measure =
-            |o: Tensor<2>, t: Tensor<2>| o.greater_elem(0.5).equal(t.greater_elem(0.5)).float().mean();
+        let measure = |f: &FitInput| {
+            f.outputs.clone().greater_elem(0.5).equal(f.targets.clone().greater_elem(0.5)).float().mean()
+        };
         FitMetric::new(ACCURACY, Combine::Mean, true, measure)
     }
 
     /// The largest distance between an output and its target: every output is within tolerance
-    /// exactly when this is.
+    /// exactly when this is. NaN as soon as the loss is not finite (`+ 0 x loss`), so that a
+    /// diverging run is caught even before its outputs overflow: `stopping.rs` watches this.
     pub fn max_error() -> FitMetric {
-        let measure = |o: Tensor<2>, t: Tensor<2>| (o - t).abs().max();
+        let measure = |f: &FitInput| {
+            (f.outputs.clone() - f.targets.clone()).abs().max() + f.loss.clone().mul_scalar(0.0)
+        };
         FitMetric::new(MAX_ERROR, Combine::Max, false, measure)
     }
 
@@ -115,7 +120,7 @@ impl FitMetric {
         name: &str,
         combine: Combine,
         higher_is_better: bool,
-        measure: fn(Tensor<2>, Tensor<2>) -> Tensor<1>,
+        measure: fn(&FitInput) -> Tensor<1>,
     ) -> Self {
         FitMetric {
             name: Arc::new(name.into()),
@@ -152,7 +157,7 @@ impl Metric for FitMetric {
         _metadata: &MetricMetadata,
     ) -> Result<SerializedEntry, TensorReadError> {
         let count = item.outputs.shape().num_elements();
-        let value = (self.measure)(item.outputs.clone(), item.targets.clone()).try_into_scalar::<f64>()?;
+        let value = (self.measure)(item).try_into_scalar::<f64>()?;
         self.epoch = match self.combine {
             Combine::Mean => (self.epoch.0 + value * count as f64, self.epoch.1 + count),
             // NaN wins, so a diverged batch is never hidden behind a finite one.

@@ -1,8 +1,8 @@
 //! When a run ends and which epochs are saved: Burn's checkpointing and early-stopping
 //! strategies for gatenet. The checkpointing strategy, which Burn asks first at the end of every
-//! epoch, decides whether the epoch ends the run (every output within tolerance, or Ctrl-C);
-//! the early-stopping strategy only reads that decision, so an epoch that ends the run is
-//! always saved first, and the event store is asked once per epoch.
+//! epoch, decides whether the epoch ends the run (every output within tolerance, outputs gone
+//! NaN, or Ctrl-C); the early-stopping strategy only reads that decision. So an epoch that ends
+//! the run is saved first (unless it diverged), and the event store is asked once per epoch.
 
 use crate::checkpoint::Manifests;
 use crate::interrupt;
@@ -18,6 +18,8 @@ pub enum Ending {
     Converged,
     /// Ctrl-C: the epoch was finished and saved.
     Interrupted,
+    /// The outputs became NaN or infinite: the epoch is not saved, the previous save stays.
+    Diverged,
 }
 
 /// The epoch that ends the run early, once decided; shared by the two strategies.
@@ -46,35 +48,27 @@ pub struct SaveSchedule {
     pub saved: Vec<usize>,
 }
 
-impl SaveSchedule {
-    /// The epoch's largest validation error. Also a barrier: the question travels through the
-    /// Learner's event-store thread behind the epoch's metrics, so once it is answered the
-    /// epoch's metrics.csv row is on disk.
-    fn max_error(epoch: usize, store: &EventStoreClient) -> Option<f64> {
-        store.find_metric(MAX_ERROR, epoch, Aggregate::Mean, &Split::Valid)
-    }
-}
-
 impl CheckpointingStrategy for SaveSchedule {
     fn checkpointing(&mut self, epoch: usize, store: &EventStoreClient) -> Vec<CheckpointingAction> {
-        let converged =
-            self.tolerance > 0.0 && Self::max_error(epoch, store).is_some_and(|e| e <= self.tolerance);
-        let ending = if converged {
-            Some(Ending::Converged)
-        } else if interrupt::requested() {
-            Some(Ending::Interrupted)
-        } else {
-            None
+        // The epoch's largest validation error, NaN or infinite once the run diverged. Asking
+        // is also a barrier: the question travels through the Learner's event-store thread
+        // behind the epoch's metrics, so once it is answered the epoch's metrics.csv row is on
+        // disk, before any checkpoint of the epoch is written.
+        let max_error = store.find_metric(MAX_ERROR, epoch, Aggregate::Mean, &Split::Valid);
+        let diverged = max_error.is_some_and(|e| !e.is_finite());
+        let converged = self.tolerance > 0.0 && max_error.is_some_and(|e| e <= self.tolerance);
+        let ending = match (diverged, converged, interrupt::requested()) {
+            (true, _, _) => Some(Ending::Diverged),
+            (_, true, _) => Some(Ending::Converged),
+            (_, _, true) => Some(Ending::Interrupted),
+            _ => None,
         };
         if let Some(ending) = ending {
             self.end.set(epoch, ending);
         }
         let due = ending.is_some() || epoch.is_multiple_of(self.every) || epoch >= self.num_epochs;
-        if !due {
+        if diverged || !due {
             return Vec::new();
-        }
-        if self.tolerance <= 0.0 {
-            Self::max_error(epoch, store); // the barrier, not yet crossed this epoch
         }
         self.manifests.announce(epoch, converged);
         self.saved.push(epoch);

@@ -3,36 +3,56 @@
 
 use crate::config::Config;
 use crate::data::Table;
+use crate::diagnosis::{Finding, diagnose};
 use crate::metrics::EpochRow;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt::Write;
 
-#[derive(Debug, Serialize)]
+/// summary.json. JSON has no NaN: a diverged run's NaN numbers are written as `null` and read
+/// back as NaN.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Summary {
     pub name: String,
     pub backend: String,
     /// e.g. "2-6-1 tanh, sigmoid output".
     pub network: String,
     pub epochs_run: usize,
+    #[serde(deserialize_with = "nan_if_null")]
     pub final_loss: f64,
     /// Largest |output - target| after the last epoch.
+    #[serde(deserialize_with = "nan_if_null")]
     pub max_error: f64,
     pub tolerance: f64,
     pub converged: bool,
     /// The first epoch after which every output was within tolerance.
     pub converged_epoch: Option<usize>,
+    /// The loss became NaN or infinite; model.bpk was not written.
+    pub diverged: bool,
+    /// The newest complete checkpoint, the one `--resume` would continue from.
+    pub last_checkpoint: Option<usize>,
     pub wall_seconds: f64,
     pub predictions: Vec<Prediction>,
+    /// Why a run that did not converge did not: empty for a converged run.
+    pub diagnosis: Vec<Finding>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Prediction {
     pub inputs: Vec<f32>,
     pub target: Vec<f32>,
     /// After training.
+    #[serde(deserialize_with = "nans_if_null")]
     pub output: Vec<f32>,
     /// Before the first update, from the initial weights.
     pub initial_output: Vec<f32>,
+}
+
+fn nan_if_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+fn nans_if_null<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
+    Ok(Vec::<Option<f32>>::deserialize(d)?.into_iter().map(|v| v.unwrap_or(f32::NAN)).collect())
 }
 
 impl Summary {
@@ -50,6 +70,12 @@ impl Summary {
         let converged_epoch =
             rows.iter().find(|r| tolerance > 0.0 && r.max_error <= tolerance).map(|r| r.epoch);
         let width = table.target_width;
+        let diverged = rows.iter().any(|r| !r.max_error.is_finite());
+        let diagnosis = if converged_epoch.is_some() {
+            Vec::new()
+        } else {
+            diagnose(config, rows, &after, &table.targets, width)
+        };
         let predictions = (0..table.rows())
             .map(|row| Prediction {
                 inputs: table.input_row(row).to_vec(),
@@ -75,8 +101,11 @@ impl Summary {
             tolerance,
             converged: converged_epoch.is_some(),
             converged_epoch,
+            diverged,
+            last_checkpoint: None,
             wall_seconds,
             predictions,
+            diagnosis,
         }
     }
 
@@ -110,6 +139,14 @@ impl Summary {
                 "converged: every output within {} of its target from epoch {epoch} ({} epochs, {ms:.0} ms)",
                 self.tolerance, self.epochs_run
             ),
+            None if self.diverged => format!(
+                "diverged: the loss became NaN or infinite at epoch {}; model.bpk was not written, and {} ({ms:.0} ms)",
+                self.epochs_run,
+                match self.last_checkpoint {
+                    Some(epoch) => format!("the checkpoint of epoch {epoch}, the last finite one, is kept"),
+                    None => "no checkpoint was saved before it".into(),
+                }
+            ),
             None if self.tolerance > 0.0 => format!(
                 "not converged: after {} epochs the largest error is {:.4}, above the tolerance {} ({ms:.0} ms)",
                 self.epochs_run, self.max_error, self.tolerance
@@ -119,9 +156,21 @@ impl Summary {
                 self.epochs_run, self.max_error
             ),
         };
+        let _ = writeln!(out, "{outcome}");
+        if !self.diagnosis.is_empty() {
+            let _ = writeln!(out, "diagnosis:");
+            for f in &self.diagnosis {
+                let _ = writeln!(
+                    out,
+                    "  {}: {}
+    hint: {}",
+                    f.code, f.message, f.hint
+                );
+            }
+        }
         let _ = writeln!(
             out,
-            "{outcome}\nartifacts: {run_folder}/ (config.toml, metrics.csv, model.bpk, summary.json, checkpoint/)"
+            "artifacts: {run_folder}/ (config.toml, metrics.csv, model.bpk, summary.json, checkpoint/)"
         );
         out
     }

@@ -73,6 +73,8 @@ pub struct RunOptions {
 /// How a run ended.
 pub enum Outcome {
     Finished(Summary),
+    /// The outputs became NaN or infinite; the summary says when and why.
+    Diverged(Summary),
     /// Ctrl-C: the epoch was finished and checkpointed.
     Interrupted {
         epoch: usize,
@@ -166,16 +168,20 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
     if let Some((epoch, Ending::Interrupted)) = end.get() {
         return Ok(Outcome::Interrupted { epoch });
     }
+    // A diverged run keeps its last finite checkpoint instead of writing NaN weights.
+    let diverged = matches!(end.get(), Some((_, Ending::Diverged)));
     let model = result.model;
-    let model_path = run.model();
-    model
-        .clone()
-        .save_file(&model_path)
-        .map_err(|e| Failure::runtime(format!("cannot write {}: {e}", model_path.display())))?;
+    if !diverged {
+        let model_path = run.model();
+        let saved = model.clone().save_file(&model_path);
+        saved.map_err(|e| Failure::runtime(format!("cannot write {}: {e}", model_path.display())))?;
+    }
     let after = outputs(&model, &table, &device)?;
-    let summary = Summary::new(&config, &table, before, after, &log.rows, started.elapsed().as_secs_f64());
+    let mut summary =
+        Summary::new(&config, &table, before, after, &log.rows, started.elapsed().as_secs_f64());
+    summary.last_checkpoint = run.checkpoint_epochs().first().copied();
     write_atomic(&run.summary(), summary.to_json().as_bytes()).map_err(Failure::runtime)?;
-    Ok(Outcome::Finished(summary))
+    Ok(if diverged { Outcome::Diverged(summary) } else { Outcome::Finished(summary) })
 }
 
 /// Clears the run folder for a new run and writes its config and the metrics header.

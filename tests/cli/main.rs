@@ -2,6 +2,8 @@
 //! folders. Run in release (`cargo test --release`): training in a debug build is ~17x slower.
 //! One test binary (as ripgrep's): training and config errors here, the rest in modules.
 
+/// Diagnosis of runs that do not converge, and the layer health behind it.
+mod diagnosis;
 /// Resuming: bit-identical continuation, damaged checkpoints, kill -9 and Ctrl-C.
 mod resume;
 /// The wgpu backend, in a build with `--features wgpu`.

@@ -1,0 +1,252 @@
+//! What went wrong, when a run did not converge: findings read off the metrics history, each
+//! with a code, a sentence and a concrete hint. The thresholds are rules of thumb, each with its
+//! reason next to it; none is tuned to a particular config.
+
+use crate::activation::Activation;
+use crate::config::Config;
+use crate::health;
+use crate::init::Init;
+use crate::metrics::EpochRow;
+use crate::optim::OptimizerName;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable identifier: diverged, loss_rose, plateau, slow_learning, no_gradient,
+    /// vanishing_gradients, saturated_units, dead_units.
+    pub code: String,
+    pub message: String,
+    pub hint: String,
+}
+
+fn finding(code: &str, message: String, hint: String) -> Finding {
+    Finding { code: code.into(), message, hint }
+}
+
+/// A learning rate that trains these small nets well for each optimizer: the numpy reference's
+/// settings (SGD 0.5 and Adam 0.05 on OR), and torch's RMSprop default.
+fn typical_learning_rate(name: OptimizerName) -> f64 {
+    match name {
+        OptimizerName::Sgd => 0.5,
+        OptimizerName::Adam | OptimizerName::AdamW => 0.05,
+        OptimizerName::RmsProp => 0.01,
+    }
+}
+
+/// Findings for a run that did not converge. `outputs` and `targets` are the final answers
+/// and the targets, row-major with `width` columns.
+pub fn diagnose(
+    config: &Config,
+    rows: &[EpochRow],
+    outputs: &[f32],
+    targets: &[f32],
+    width: usize,
+) -> Vec<Finding> {
+    let Some(last) = rows.last() else { return Vec::new() };
+    let lr = config.optimizer.learning_rate;
+    let optimizer = config.optimizer.name;
+    if let Some(bad) = rows
+        .iter()
+        .find(|r| !(r.valid_loss.is_finite() && r.max_error.is_finite() && r.train_loss.is_finite()))
+    {
+        let what = if bad.valid_loss.is_nan() || bad.train_loss.is_nan() { "NaN" } else { "infinite" };
+        return vec![finding(
+            "diverged",
+            format!(
+                "the loss became {what} at epoch {}: the updates grew without bound (learning rate {lr})",
+                bad.epoch
+            ),
+            format!(
+                "lower optimizer.learning_rate to {} or less; the last finite checkpoint is kept",
+                lr / 10.0
+            ),
+        )];
+    }
+    let mut findings = Vec::new();
+    let epochs = rows.len();
+    // The last fifth of the run, at least 10 epochs: long enough to see a trend.
+    let window = (epochs / 5).max(10).min(epochs.saturating_sub(1));
+    let start = &rows[epochs - 1 - window];
+    let first = &rows[0];
+
+    // A loss that ends above where it started, by half again, was pushed away, not down.
+    if last.valid_loss > 1.5 * first.valid_loss {
+        findings.push(finding(
+            "loss_rose",
+            format!(
+                "the loss rose from {:.4} at epoch 1 to {:.4}: the steps overshoot",
+                first.valid_loss, last.valid_loss
+            ),
+            format!("lower optimizer.learning_rate from {lr} to {}", lr / 10.0),
+        ));
+    }
+
+    // Plateau: less than 1% improvement over the window.
+    let drop = start.valid_loss - last.valid_loss;
+    let relative = drop / start.valid_loss.max(f64::MIN_POSITIVE);
+    if window >= 10 && relative < 0.01 {
+        let mean_targets: Vec<f64> = (0..width)
+            .map(|c| {
+                targets.iter().skip(c).step_by(width).map(|&t| t as f64).sum::<f64>()
+                    / (targets.len() / width) as f64
+            })
+            .collect();
+        let near_mean =
+            outputs.iter().enumerate().all(|(i, &o)| (o as f64 - mean_targets[i % width]).abs() < 0.05);
+        // Every row answered alike (within 0.01, column by column): the inputs make no difference.
+        let first_row = &outputs[..width.min(outputs.len())];
+        let alike = outputs.iter().enumerate().all(|(i, &o)| (o - first_row[i % width]).abs() < 0.01);
+        let show = |values: &mut dyn Iterator<Item = f64>| {
+            values.map(|v| format!("{v:.2}")).collect::<Vec<_>>().join(", ")
+        };
+        let where_it_sits = match (near_mean, alike) {
+            (true, _) => format!(
+                "; every output sits near {}, the mean of the targets: the network answers the average and ignores its inputs",
+                show(&mut mean_targets.iter().copied())
+            ),
+            (false, true) => format!(
+                "; every row gets the same output, {} (the mean of the targets is {}): the network ignores its inputs",
+                show(&mut first_row.iter().map(|&v| v as f64)),
+                show(&mut mean_targets.iter().copied())
+            ),
+            _ => String::new(),
+        };
+        findings.push(finding(
+            "plateau",
+            format!(
+                "the loss is on a plateau at {:.4}: it changed by {:.2}% over the last {window} epochs{where_it_sits}",
+                last.valid_loss,
+                relative * 100.0
+            ),
+            match (optimizer, config.model.activation) {
+                (OptimizerName::Sgd, _) => "use name = \"adam\" with learning_rate = 0.05: Adam's per-weight steps leave plateaus quickly".into(),
+                (_, Activation::Sigmoid) => "use activation = \"tanh\": sigmoid hidden units are not zero-centred and learn slowly".into(),
+                _ => format!("raise optimizer.learning_rate from {lr}, or widen model.hidden_sizes"),
+            },
+        ));
+    }
+
+    // Slow learning: at the window's rate, how long until the loss reaches tolerance^2 (every
+    // output within tolerance implies a mean squared error of at most tolerance^2). The rate
+    // usually slows further, so this is a lower bound.
+    let tolerance = config.training.tolerance;
+    if tolerance > 0.0 && last.valid_loss > tolerance * tolerance {
+        let goal = tolerance * tolerance;
+        let per_epoch = drop / window.max(1) as f64;
+        let needed = if per_epoch > 0.0 { (last.valid_loss - goal) / per_epoch } else { f64::INFINITY };
+        let typical = typical_learning_rate(optimizer);
+        let estimate = if needed.is_finite() {
+            format!("at least {} more epochs", round_to_2_figures(needed))
+        } else {
+            "forever: the loss is not falling".into()
+        };
+        let message = format!(
+            "at the rate of the last {window} epochs ({per_epoch:.2e} per epoch), the loss would need {estimate} to reach {goal:.4} (every output within {tolerance}) with learning rate {lr}"
+        );
+        // Up to the run's length again: more epochs are the simple fix.
+        let (code, hint) = if needed <= epochs as f64 {
+            (
+                "needs_more_epochs",
+                format!(
+                    "raise training.num_epochs to about {}",
+                    round_to_2_figures(epochs as f64 + 1.5 * needed)
+                ),
+            )
+        } else if lr < typical / 10.0 {
+            (
+                "slow_learning",
+                format!(
+                    "raise optimizer.learning_rate from {lr} to about {typical} (a setting that trains such nets in hundreds of epochs)"
+                ),
+            )
+        } else {
+            (
+                "slow_learning",
+                format!(
+                    "use name = \"adam\" with learning_rate = {}, or activation = \"tanh\"",
+                    typical_learning_rate(OptimizerName::Adam)
+                ),
+            )
+        };
+        findings.push(finding(code, message, hint));
+    }
+
+    // Gradients: the first layer against the last, averaged over the window.
+    let layers = config.layers();
+    let mean = |f: &dyn Fn(&EpochRow) -> f64| {
+        rows[epochs - 1 - window..].iter().map(f).sum::<f64>() / (window + 1) as f64
+    };
+    if layers >= 2 {
+        let first_grad = mean(&|r| health::grad_norm(&r.health, 1));
+        let last_grad = mean(&|r| health::grad_norm(&r.health, layers));
+        if first_grad == 0.0 && config.model.freeze.contains(&1) {
+            findings.push(finding(
+                "no_gradient",
+                "layer 1 gets no gradient at all (model.freeze holds it still): only the layers after it learn, so the network can only re-weight features that never change".into(),
+                "remove 1 from model.freeze".into(),
+            ));
+        } else if first_grad == 0.0 {
+            findings.push(finding(
+                "vanishing_gradients",
+                "vanishing gradients: layer 1's weight gradient is exactly zero, so layer 1 no longer learns".into(),
+                format!("lower optimizer.learning_rate from {lr}: zero gradients come from saturated or dead units"),
+            ));
+        } else if last_grad > 0.0 && first_grad / last_grad < 1e-2 {
+            // Two orders of magnitude: the first layer learns a hundred times slower.
+            findings.push(finding(
+                "vanishing_gradients",
+                format!("vanishing gradients: layer 1's weight gradient ({first_grad:.2e}) is {:.0} times smaller than layer {layers}'s ({last_grad:.2e})", last_grad / first_grad),
+                match (config.model.init, config.model.activation) {
+                    (Init::Small, _) => "use init = \"default\": weights of 0.01 shrink the gradient at every layer".into(),
+                    (_, Activation::Sigmoid) => "use activation = \"tanh\": sigmoid's slope is at most 0.25".into(),
+                    _ => "use name = \"adam\", which scales each weight's step by its own gradient".into(),
+                },
+            ));
+        }
+    }
+
+    // Units: at the end of the run, half a layer or more saturated or dead.
+    for layer in 1..layers {
+        let saturated = health::saturated(&last.health, layers, layer);
+        if saturated >= 0.5 {
+            findings.push(finding(
+                "saturated_units",
+                format!(
+                    "{:.0}% of layer {layer}'s units are saturated on every row: their gradient is near zero",
+                    saturated * 100.0
+                ),
+                format!("lower optimizer.learning_rate from {lr}, or use init = \"default\""),
+            ));
+        }
+        let dead = health::dead(&last.health, layers, layer);
+        if dead >= 0.5 {
+            findings.push(finding(
+                "dead_units",
+                format!(
+                    "{:.0}% of layer {layer}'s relu units are 0 on every row: they no longer learn",
+                    dead * 100.0
+                ),
+                "use activation = \"leaky_relu\", or lower optimizer.learning_rate".into(),
+            ));
+        }
+    }
+    findings
+}
+
+fn round_to_2_figures(x: f64) -> String {
+    if x < 100.0 {
+        return format!("{x:.0}");
+    }
+    let scale = 10f64.powi(x.log10().floor() as i32 - 1);
+    let rounded = (x / scale).round() * scale;
+    // Thousands separators, as the README's numbers are written.
+    let digits = format!("{rounded:.0}");
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
