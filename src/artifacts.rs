@@ -23,6 +23,11 @@ impl RunDir {
         RunDir { root: artifacts.join(name) }
     }
 
+    /// A run folder given by its path, as `gatenet predict artifacts/or` does.
+    pub fn at(path: &Path) -> RunDir {
+        RunDir { root: path.to_path_buf() }
+    }
+
     pub fn path(&self) -> &Path {
         &self.root
     }
@@ -45,6 +50,31 @@ impl RunDir {
 
     pub fn summary(&self) -> PathBuf {
         self.root.join("summary.json")
+    }
+
+    /// Loss, accuracy and learning rate per epoch, as a vector picture.
+    pub fn loss_svg(&self) -> PathBuf {
+        self.root.join("loss.svg")
+    }
+
+    /// The same picture as `loss_svg`, as pixels.
+    pub fn loss_png(&self) -> PathBuf {
+        self.root.join("loss.png")
+    }
+
+    /// The network's output over the input square, for 2-input data.
+    pub fn boundary_png(&self) -> PathBuf {
+        self.root.join("boundary.png")
+    }
+
+    /// Per-layer gradient and weight norms per epoch.
+    pub fn layers_png(&self) -> PathBuf {
+        self.root.join("layers.png")
+    }
+
+    /// Every picture a run may have.
+    pub fn pictures(&self) -> Vec<PathBuf> {
+        vec![self.loss_svg(), self.loss_png(), self.boundary_png(), self.layers_png()]
     }
 
     /// One of the files of the checkpoint of `epoch`.
@@ -112,7 +142,9 @@ impl RunDir {
     pub fn prepare_fresh(&self) -> Result<(), String> {
         std::fs::create_dir_all(self.checkpoints())
             .map_err(|e| format!("cannot create the run folder {}: {e}", self.root.display()))?;
-        for file in [self.config(), self.metrics(), self.model(), self.summary()] {
+        for file in
+            [self.config(), self.metrics(), self.model(), self.summary()].into_iter().chain(self.pictures())
+        {
             remove_if_present(&file)?;
         }
         for (path, _) in self.checkpoint_entries() {

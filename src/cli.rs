@@ -39,6 +39,26 @@ pub enum Command {
         /// Config file, e.g. configs/or.toml.
         config: PathBuf,
     },
+    /// Print a trained network's answers: its own table, rows given with --input, or a CSV file.
+    Predict {
+        /// Run folder, e.g. artifacts/or.
+        run: PathBuf,
+        /// Use the checkpoint of this epoch instead of the final model.bpk.
+        #[arg(long, value_name = "N")]
+        epoch: Option<usize>,
+        /// A row of inputs, comma-separated, e.g. --input 1,0; may be repeated.
+        #[arg(long = "input", value_name = "VALUES", allow_hyphen_values = true)]
+        inputs: Vec<String>,
+        /// A CSV file of input rows (a header line is allowed); prints CSV with the outputs.
+        #[arg(long, value_name = "FILE", conflicts_with = "inputs")]
+        csv: Option<PathBuf>,
+    },
+    /// Print what a run folder says about its run: config, outcome, predictions, diagnosis,
+    /// pictures.
+    Report {
+        /// Run folder, e.g. artifacts/or.
+        run: PathBuf,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

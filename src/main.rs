@@ -6,6 +6,8 @@ use gatenet::artifacts::RunDir;
 use gatenet::cli::{Cli, Command, RunArgs};
 use gatenet::config::Config;
 use gatenet::failure::{DIVERGED, Failure, INTERRUPTED, RUNTIME_FAILURE};
+use gatenet::predict::{Request, predict};
+use gatenet::report::report;
 use gatenet::train::{Outcome, RunOptions, train};
 use std::path::Path;
 use std::process::ExitCode;
@@ -38,6 +40,14 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         (Some(Command::Train { config, run }), _) => train_config(&config, &run),
+        (Some(Command::Predict { run, epoch, inputs, csv }), _) => {
+            print!("{}", predict(&Request { run, epoch, inputs, csv })?);
+            Ok(0)
+        }
+        (Some(Command::Report { run }), _) => {
+            print!("{}", report(&run)?);
+            Ok(0)
+        }
         (None, Some(config)) => train_config(&config, &cli.run),
         (None, None) => {
             Err(Failure::usage("no config file given; try `gatenet configs/or.toml`, or `gatenet --help`"))

@@ -176,6 +176,7 @@ impl Summary {
     }
 }
 
-fn join(values: &[f32], decimals: usize) -> String {
+/// Numbers separated by spaces, with `decimals` decimals.
+pub fn join(values: &[f32], decimals: usize) -> String {
     values.iter().map(|v| format!("{v:.decimals$}")).collect::<Vec<_>>().join(" ")
 }

@@ -1,0 +1,41 @@
+//! `gatenet report RUN_DIR`: what a run folder says about its run, from the artifacts alone.
+
+use crate::artifacts::RunDir;
+use crate::failure::Failure;
+use crate::predict::load_run_config;
+use crate::summary::Summary;
+use std::fmt::Write;
+use std::path::Path;
+
+/// The report of the run in `folder`.
+pub fn report(folder: &Path) -> Result<String, Failure> {
+    let run = RunDir::at(folder);
+    let config = load_run_config(&run)?;
+    let shown = folder.display().to_string();
+    let mut out = String::new();
+    let _ = writeln!(out, "config ({}):", run.config().display());
+    for line in config.to_toml().lines().filter(|l| !l.is_empty()) {
+        let _ = writeln!(out, "  {line}");
+    }
+    match std::fs::read_to_string(run.summary()) {
+        Ok(text) => {
+            let summary: Summary = serde_json::from_str(&text)
+                .map_err(|e| Failure::usage(format!("{} is damaged: {e}", run.summary().display())))?;
+            out += &summary.report(&shown);
+        }
+        Err(_) => {
+            let epochs =
+                std::fs::read_to_string(run.metrics()).map_or(0, |m| m.lines().count().saturating_sub(1));
+            let _ = writeln!(
+                out,
+                "the run has not finished: metrics.csv ends at epoch {epochs} and there is no summary.json; continue it with `gatenet CONFIG --resume`"
+            );
+        }
+    }
+    let pictures: Vec<String> =
+        run.pictures().into_iter().filter(|p| p.is_file()).map(|p| p.display().to_string()).collect();
+    if !pictures.is_empty() {
+        let _ = writeln!(out, "pictures: {}", pictures.join(", "));
+    }
+    Ok(out)
+}
