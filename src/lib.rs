@@ -17,6 +17,7 @@ pub mod loss;
 pub mod metrics;
 pub mod model;
 pub mod optim;
+pub mod pictures;
 pub mod pin;
 pub mod predict;
 pub mod renderer;

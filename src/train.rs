@@ -10,6 +10,7 @@ use crate::health::{self, LayerHealth};
 use crate::metrics::{CsvMetricLogger, FitMetric, History, StepOutput, create_csv};
 use crate::model::Mlp;
 use crate::optim::{optimizer, schedule};
+use crate::pictures;
 use crate::renderer::{ProgressRenderer, Style};
 use crate::resume::{self, Plan, Resumed};
 use crate::stopping::{Ending, RunEnd, SaveSchedule, StopAtEnd};
@@ -181,6 +182,12 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
         Summary::new(&config, &table, before, after, &log.rows, started.elapsed().as_secs_f64());
     summary.last_checkpoint = run.checkpoint_epochs().first().copied();
     write_atomic(&run.summary(), summary.to_json().as_bytes()).map_err(Failure::runtime)?;
+    // A picture that cannot be drawn does not undo a finished run: it is reported, not fatal.
+    if let Err(message) =
+        pictures::draw(run, &log.rows, summary.converged_epoch, config.layers(), &model, &table)
+    {
+        eprintln!("warning: {message}");
+    }
     Ok(if diverged { Outcome::Diverged(summary) } else { Outcome::Finished(summary) })
 }
 

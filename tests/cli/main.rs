@@ -4,6 +4,10 @@
 
 /// Diagnosis of runs that do not converge, and the layer health behind it.
 mod diagnosis;
+/// The pictures a run draws.
+mod pictures;
+/// `gatenet predict` and `gatenet report`.
+mod predict;
 /// Resuming: bit-identical continuation, damaged checkpoints, kill -9 and Ctrl-C.
 mod resume;
 /// The wgpu backend, in a build with `--features wgpu`.

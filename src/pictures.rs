@@ -1,0 +1,298 @@
+//! The pictures of a run, drawn from its whole history at the end of every run (a resumed run
+//! redraws them from epoch 1): `loss.svg` and `loss.png` (loss on a log scale, accuracy,
+//! learning rate), `boundary.png` (the network's output over the input square, with the
+//! training points on top) and `layers.png` (per-layer gradient and weight norms).
+
+use crate::artifacts::RunDir;
+use crate::data::Table;
+use crate::metrics::EpochRow;
+use crate::model::Mlp;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
+use std::sync::Once;
+
+type Result<T> = std::result::Result<T, String>;
+
+/// Draws every picture of the run into its folder.
+pub fn draw(
+    run: &RunDir,
+    rows: &[EpochRow],
+    converged_epoch: Option<usize>,
+    layers: usize,
+    model: &Mlp,
+    table: &Table,
+) -> Result<()> {
+    fonts();
+    fn fail(path: &std::path::Path) -> impl Fn(String) -> String + '_ {
+        move |e| format!("cannot draw {}: {e}", path.display())
+    }
+    let (svg, png) = (run.loss_svg(), run.loss_png());
+    loss(SVGBackend::new(&svg, (900, 900)).into_drawing_area(), rows, converged_epoch).map_err(fail(&svg))?;
+    loss(BitMapBackend::new(&png, (900, 900)).into_drawing_area(), rows, converged_epoch)
+        .map_err(fail(&png))?;
+    let layers_png = run.layers_png();
+    layer_norms(BitMapBackend::new(&layers_png, (900, 600)).into_drawing_area(), rows, layers)
+        .map_err(fail(&layers_png))?;
+    if table.input_width == 2 {
+        let boundary_png = run.boundary_png();
+        boundary(BitMapBackend::new(&boundary_png, (600, 600)).into_drawing_area(), model, table)
+            .map_err(fail(&boundary_png))?;
+    }
+    Ok(())
+}
+
+/// Text needs a font: DejaVu Sans, embedded, so that no system font is needed.
+fn fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+    });
+}
+
+fn text<E: std::fmt::Debug>(e: E) -> String {
+    format!("{e:?}")
+}
+
+/// The finite range of some values, widened when flat; `floor` keeps log scales above zero.
+fn span(values: impl Iterator<Item = f64>, floor: f64) -> (f64, f64) {
+    let (low, high) = values
+        .filter(|v| v.is_finite())
+        .map(|v| v.max(floor))
+        .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(v), h.max(v)));
+    match (low, high) {
+        (l, h) if l > h => (floor.max(1e-3), 1.0),
+        (l, h) if l == h => (l / 2.0, h * 2.0 + floor),
+        (l, h) => (l, h),
+    }
+}
+
+fn loss<B: DrawingBackend>(
+    area: DrawingArea<B, Shift>,
+    rows: &[EpochRow],
+    converged: Option<usize>,
+) -> Result<()> {
+    area.fill(&WHITE).map_err(text)?;
+    let panels = area.split_evenly((3, 1));
+    let last = rows.last().map_or(1, |r| r.epoch).max(2) as f64;
+    let epochs = 1.0..last;
+    let floor = 1e-12;
+
+    // Loss, log scale: where most of the story is (a plateau is flat, progress is a slope).
+    let (low, high) = span(rows.iter().flat_map(|r| [r.train_loss, r.valid_loss]), floor);
+    let mut chart = ChartBuilder::on(&panels[0])
+        .caption("loss", ("sans-serif", 20))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(70)
+        .build_cartesian_2d(epochs.clone(), (low..high * 1.1).log_scale())
+        .map_err(text)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .draw()
+        .map_err(text)?;
+    let series = |pick: fn(&EpochRow) -> f64| {
+        rows.iter().map(move |r| (r.epoch as f64, pick(r).max(floor))).filter(|(_, v)| v.is_finite())
+    };
+    chart
+        .draw_series(LineSeries::new(series(|r| r.train_loss), &BLUE))
+        .map_err(text)?
+        .label("train")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
+    chart
+        .draw_series(LineSeries::new(series(|r| r.valid_loss), &RED))
+        .map_err(text)?
+        .label("after the epoch's updates")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
+    if let Some(epoch) = converged {
+        let at = epoch as f64;
+        chart
+            .draw_series(LineSeries::new([(at, low), (at, high * 1.1)], GREEN.stroke_width(2)))
+            .map_err(text)?
+            .label(format!("every output within tolerance (epoch {epoch})"))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], GREEN));
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(text)?;
+
+    // Accuracy and the largest error, both in [0, 1] for 0/1 targets.
+    let (_, top) = span(rows.iter().map(|r| r.max_error), 0.0);
+    let mut chart = ChartBuilder::on(&panels[1])
+        .caption("accuracy and largest error", ("sans-serif", 20))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(70)
+        .build_cartesian_2d(epochs.clone(), 0.0..top.max(1.0) * 1.05)
+        .map_err(text)?;
+    chart.configure_mesh().x_desc("epoch").x_label_formatter(&|v| format!("{v:.0}")).draw().map_err(text)?;
+    chart
+        .draw_series(LineSeries::new(series(|r| r.valid_accuracy), &BLUE))
+        .map_err(text)?
+        .label("accuracy")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
+    chart
+        .draw_series(LineSeries::new(series(|r| r.max_error), &RED))
+        .map_err(text)?
+        .label("largest |output - target|")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(text)?;
+
+    // Learning rate, log scale: schedules are geometric.
+    let (low, high) = span(rows.iter().map(|r| r.learning_rate), floor);
+    let mut chart = ChartBuilder::on(&panels[2])
+        .caption("learning rate", ("sans-serif", 20))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(70)
+        .build_cartesian_2d(epochs, (low * 0.9..high * 1.1).log_scale())
+        .map_err(text)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .draw()
+        .map_err(text)?;
+    chart.draw_series(LineSeries::new(series(|r| r.learning_rate), &BLACK)).map_err(text)?;
+    area.present().map_err(text)
+}
+
+fn layer_norms<B: DrawingBackend>(
+    area: DrawingArea<B, Shift>,
+    rows: &[EpochRow],
+    layers: usize,
+) -> Result<()> {
+    area.fill(&WHITE).map_err(text)?;
+    let panels = area.split_evenly((2, 1));
+    let last = rows.last().map_or(1, |r| r.epoch).max(2) as f64;
+    let floor = 1e-12;
+    for (panel, (title, offset)) in
+        panels.iter().zip([("weight-gradient L2 norm per layer", 0), ("weight L2 norm per layer", 1)])
+    {
+        // The health columns hold grad_norm_i, weight_norm_i for each layer i (health.rs).
+        let value =
+            |r: &EpochRow, layer: usize| r.health.get(2 * (layer - 1) + offset).copied().unwrap_or(f64::NAN);
+        let (low, high) = span(rows.iter().flat_map(|r| (1..=layers).map(move |l| value(r, l))), floor);
+        let mut chart = ChartBuilder::on(panel)
+            .caption(title, ("sans-serif", 20))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(70)
+            .build_cartesian_2d(1.0..last, (low..high * 1.1).log_scale())
+            .map_err(text)?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .draw()
+            .map_err(text)?;
+        for layer in 1..=layers {
+            let color = Palette99::pick(layer - 1).to_rgba();
+            let points = rows
+                .iter()
+                .map(|r| (r.epoch as f64, value(r, layer).max(floor)))
+                .filter(|(_, v)| v.is_finite());
+            chart
+                .draw_series(LineSeries::new(points, color.stroke_width(2)))
+                .map_err(text)?
+                .label(format!("layer {layer}"))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color));
+        }
+        chart
+            .configure_series_labels()
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.8))
+            .draw()
+            .map_err(text)?;
+    }
+    area.present().map_err(text)
+}
+
+/// Blue for 0, white for 0.5, orange for 1, as TensorFlow Playground colours its plane.
+fn shade(value: f32) -> RGBColor {
+    let v = if value.is_finite() { value.clamp(0.0, 1.0) } else { 0.5 };
+    let (zero, half, one) = ((8.0, 119.0, 189.0), (245.0, 245.0, 245.0), (245.0, 147.0, 34.0));
+    let mix = |a: (f32, f32, f32), b: (f32, f32, f32), t: f32| {
+        RGBColor((a.0 + (b.0 - a.0) * t) as u8, (a.1 + (b.1 - a.1) * t) as u8, (a.2 + (b.2 - a.2) * t) as u8)
+    };
+    if v < 0.5 { mix(zero, half, v * 2.0) } else { mix(half, one, (v - 0.5) * 2.0) }
+}
+
+fn boundary<B: DrawingBackend>(area: DrawingArea<B, Shift>, model: &Mlp, table: &Table) -> Result<()> {
+    area.fill(&WHITE).map_err(text)?;
+    // The data's square with a margin of half its side, so that what the network does away
+    // from the training points shows too.
+    let (x_range, y_range) = {
+        let column = |c: usize| span(table.inputs.iter().skip(c).step_by(2).map(|&v| v as f64), f64::MIN);
+        let ((x0, x1), (y0, y1)) = (column(0), column(1));
+        let (mx, my) = ((x1 - x0).max(1e-6) / 2.0, (y1 - y0).max(1e-6) / 2.0);
+        ((x0 - mx)..(x1 + mx), (y0 - my)..(y1 + my))
+    };
+    let steps = 120usize;
+    let mut grid = Vec::with_capacity(steps * steps * 2);
+    for j in 0..steps {
+        for i in 0..steps {
+            let x = x_range.start + (x_range.end - x_range.start) * (i as f64 + 0.5) / steps as f64;
+            let y = y_range.start + (y_range.end - y_range.start) * (j as f64 + 0.5) / steps as f64;
+            grid.extend([x as f32, y as f32]);
+        }
+    }
+    let device = burn::module::Module::devices(model)[0].clone();
+    let inputs = burn::tensor::Tensor::<2>::from_data(
+        burn::tensor::TensorData::new(grid, [steps * steps, 2]),
+        &device,
+    );
+    let width = table.target_width;
+    let values: Vec<f32> = model.forward(inputs).into_data().iter::<f32>().step_by(width).collect();
+
+    let mut chart = ChartBuilder::on(&area)
+        .caption("network output over the inputs (first output)", ("sans-serif", 20))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(40)
+        .build_cartesian_2d(x_range.clone(), y_range.clone())
+        .map_err(text)?;
+    chart
+        .configure_mesh()
+        .x_desc("input 1")
+        .y_desc("input 2")
+        // `+ 0.0` turns -0.0 into 0.0.
+        .x_label_formatter(&|v| format!("{:.1}", v + 0.0))
+        .y_label_formatter(&|v| format!("{:.1}", v + 0.0))
+        .disable_mesh()
+        .draw()
+        .map_err(text)?;
+    let (dx, dy) =
+        ((x_range.end - x_range.start) / steps as f64, (y_range.end - y_range.start) / steps as f64);
+    chart
+        .draw_series((0..steps * steps).map(|k| {
+            let (i, j) = ((k % steps) as f64, (k / steps) as f64);
+            let corner = (x_range.start + i * dx, y_range.start + j * dy);
+            Rectangle::new([corner, (corner.0 + dx, corner.1 + dy)], shade(values[k]).filled())
+        }))
+        .map_err(text)?;
+    let points = (0..table.rows()).map(|row| {
+        let (input, target) = (table.input_row(row), table.target_row(row)[0]);
+        let at = (input[0] as f64, input[1] as f64);
+        // Darker than the plane's colours, so that a point shows on a plane of its own colour.
+        let fill = if target >= 0.5 { RGBColor(200, 90, 0) } else { RGBColor(0, 60, 130) };
+        EmptyElement::at(at)
+            + Circle::new((0, 0), 9, fill.filled())
+            + Circle::new((0, 0), 9, WHITE.stroke_width(2))
+    });
+    chart.draw_series(points).map_err(text)?;
+    area.present().map_err(text)
+}
