@@ -18,18 +18,30 @@ pub enum Activation {
     Gelu,
     Silu,
     Identity,
+    /// tanh whose backward pass is deliberately half what it should be: the kind of bug a
+    /// hand-written backprop has. It exists so that gatenet's tests (and curious users) can see
+    /// `gatenet gradcheck` catch a wrong gradient; do not train with it.
+    TanhHalfGradient,
 }
 
 impl Activation {
     pub fn forward<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
         match self {
-            Self::Sigmoid => activation::sigmoid(x),
+            Self::Sigmoid => sigmoid(x),
             Self::Tanh => activation::tanh(x),
             Self::Relu => activation::relu(x),
             Self::LeakyRelu => activation::leaky_relu(x, 0.01),
-            Self::Gelu => activation::gelu(x),
-            Self::Silu => activation::silu(x),
+            // x * Phi(x) spelled out: Burn 0.22.1's fused gelu has a backward pass that is off
+            // by up to 1e-3 relative in float64 (gradcheck caught it); erf's own is exact.
+            Self::Gelu => x.clone() * x.div_scalar(std::f64::consts::SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5),
+            Self::Silu => x.clone() * sigmoid(x),
             Self::Identity => x,
+            // The value is tanh(x) exactly (t - t.detach() is 0), but the gradient flows only
+            // through the halved term.
+            Self::TanhHalfGradient => {
+                let t = activation::tanh(x);
+                t.clone().detach() + (t.clone() - t.detach()).mul_scalar(0.5)
+            }
         }
     }
 }
@@ -47,8 +59,16 @@ pub enum OutputActivation {
 impl OutputActivation {
     pub fn forward<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
         match self {
-            Self::Sigmoid => activation::sigmoid(x),
+            Self::Sigmoid => sigmoid(x),
             Self::Identity => x,
         }
     }
+}
+
+/// The logistic sigmoid as 0.5 (1 + tanh(x / 2)): the same function, exact in float64 and
+/// stable at both ends (its slope goes to 0, never to inf / inf). Burn 0.22.1's own `sigmoid`
+/// (and `silu`, built on it) rounds through float32 on the ndarray backend even for float64
+/// tensors, which `gatenet gradcheck` caught: finite differences then disagree at 1e-2.
+pub fn sigmoid<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    activation::tanh(x.mul_scalar(0.5)).add_scalar(1.0).mul_scalar(0.5)
 }

@@ -53,6 +53,15 @@ pub enum Command {
         #[arg(long, value_name = "FILE", conflicts_with = "inputs")]
         csv: Option<PathBuf>,
     },
+    /// Compare every parameter's loss gradient from Burn's autodiff with central finite
+    /// differences, in float64; exit 1 naming the worst parameter when one disagrees.
+    Gradcheck {
+        /// Config file, e.g. configs/or.toml.
+        config: PathBuf,
+        /// Check at most N randomly chosen elements of each parameter (for large nets).
+        #[arg(long, value_name = "N")]
+        points: Option<usize>,
+    },
     /// Print what a run folder says about its run: config, outcome, predictions, diagnosis,
     /// pictures.
     Report {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod data;
 pub mod diagnosis;
 pub mod failure;
+pub mod gradcheck;
 pub mod health;
 pub mod init;
 pub mod interrupt;

@@ -6,6 +6,7 @@ use gatenet::artifacts::RunDir;
 use gatenet::cli::{Cli, Command, RunArgs};
 use gatenet::config::Config;
 use gatenet::failure::{DIVERGED, Failure, INTERRUPTED, RUNTIME_FAILURE};
+use gatenet::gradcheck::gradcheck;
 use gatenet::predict::{Request, predict};
 use gatenet::report::report;
 use gatenet::train::{Outcome, RunOptions, train};
@@ -43,6 +44,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         (Some(Command::Predict { run, epoch, inputs, csv }), _) => {
             print!("{}", predict(&Request { run, epoch, inputs, csv })?);
             Ok(0)
+        }
+        (Some(Command::Gradcheck { config, points }), _) => {
+            let (results, report) = gradcheck(&load(&config)?, points)?;
+            print!("{report}");
+            Ok(if results.iter().all(|r| r.passed) { 0 } else { RUNTIME_FAILURE })
         }
         (Some(Command::Report { run }), _) => {
             print!("{}", report(&run)?);

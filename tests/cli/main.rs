@@ -4,6 +4,8 @@
 
 /// Diagnosis of runs that do not converge, and the layer health behind it.
 mod diagnosis;
+/// `gatenet gradcheck`: autodiff against finite differences.
+mod gradcheck;
 /// The pictures a run draws.
 mod pictures;
 /// `gatenet predict` and `gatenet report`.
