@@ -33,7 +33,9 @@ impl Activation {
             Self::LeakyRelu => activation::leaky_relu(x, 0.01),
             // x * Phi(x) spelled out: Burn 0.22.1's fused gelu has a backward pass that is off
             // by up to 1e-3 relative in float64 (gradcheck caught it); erf's own is exact.
-            Self::Gelu => x.clone() * x.div_scalar(std::f64::consts::SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5),
+            Self::Gelu => {
+                x.clone() * x.div_scalar(std::f64::consts::SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5)
+            }
             Self::Silu => x.clone() * sigmoid(x),
             Self::Identity => x,
             // The value is tanh(x) exactly (t - t.detach() is 0), but the gradient flows only

@@ -73,6 +73,11 @@ impl Manifests {
         Arc::new(Manifests { run, config_sha256, seed, tolerance, pending: Mutex::default() })
     }
 
+    /// The run folder the checkpoints belong to.
+    pub fn folder(&self) -> std::path::PathBuf {
+        self.run.path().to_path_buf()
+    }
+
     /// Called by the checkpointing strategy when it decides to save `epoch`.
     pub fn announce(&self, epoch: usize, converged: bool) {
         let mut pending = self.pending.lock().expect("manifest lock");

@@ -303,7 +303,8 @@ pub struct RunLog {
 /// Burn's metric logger for gatenet: one CSV row per epoch, written as soon as the epoch's
 /// validation ends, and the epoch values kept in memory for the Learner's queries.
 pub struct CsvMetricLogger {
-    file: std::io::BufWriter<std::fs::File>,
+    /// metrics.csv, or nothing for a run kept in memory (a sweep's).
+    file: Option<std::io::BufWriter<std::fs::File>>,
     names: HashMap<MetricId, MetricName>,
     row: EpochRow,
     history: History,
@@ -319,14 +320,14 @@ impl CsvMetricLogger {
     /// Appends to an open `metrics.csv` that holds its header and every earlier epoch's row,
     /// for a net with `layers` Linear layers.
     pub fn new(
-        file: std::fs::File,
+        file: Option<std::fs::File>,
         history: History,
         started: Instant,
         config_epoch: usize,
         layers: usize,
     ) -> Self {
         CsvMetricLogger {
-            file: std::io::BufWriter::new(file),
+            file: file.map(std::io::BufWriter::new),
             names: HashMap::new(),
             row: EpochRow::default(),
             history,
@@ -439,7 +440,10 @@ impl MetricLogger for CsvMetricLogger {
         row.config_epoch = self.config_epoch;
         row.health.resize(health::columns(self.layers).len(), f64::NAN);
         row.elapsed_seconds = self.started.elapsed().as_secs_f64();
-        let written = writeln!(self.file, "{}", row.csv()).and_then(|_| self.file.flush());
+        let written = match &mut self.file {
+            Some(file) => writeln!(file, "{}", row.csv()).and_then(|_| file.flush()),
+            None => Ok(()),
+        };
         let mut log = self.history.lock().expect("history lock");
         if let (Err(e), None) = (written, &log.write_error) {
             log.write_error = Some(e.to_string());

@@ -48,29 +48,34 @@ pub struct SaveSchedule {
     pub saved: Vec<usize>,
 }
 
+/// Whether `epoch` ends the run, recorded in `end`. It asks the store for the epoch's largest
+/// validation error, NaN or infinite once the run diverged. Asking is also a barrier: the
+/// question travels through the Learner's event-store thread behind the epoch's metrics, so once
+/// it is answered the epoch's metrics.csv row is on disk, before any checkpoint of it is written.
+fn decide(epoch: usize, store: &EventStoreClient, tolerance: f64, end: &RunEnd) -> Option<Ending> {
+    let max_error = store.find_metric(MAX_ERROR, epoch, Aggregate::Mean, &Split::Valid);
+    let diverged = max_error.is_some_and(|e| !e.is_finite());
+    let converged = tolerance > 0.0 && max_error.is_some_and(|e| e <= tolerance);
+    let ending = match (diverged, converged, interrupt::requested()) {
+        (true, _, _) => Some(Ending::Diverged),
+        (_, true, _) => Some(Ending::Converged),
+        (_, _, true) => Some(Ending::Interrupted),
+        _ => None,
+    };
+    if let Some(ending) = ending {
+        end.set(epoch, ending);
+    }
+    ending
+}
+
 impl CheckpointingStrategy for SaveSchedule {
     fn checkpointing(&mut self, epoch: usize, store: &EventStoreClient) -> Vec<CheckpointingAction> {
-        // The epoch's largest validation error, NaN or infinite once the run diverged. Asking
-        // is also a barrier: the question travels through the Learner's event-store thread
-        // behind the epoch's metrics, so once it is answered the epoch's metrics.csv row is on
-        // disk, before any checkpoint of the epoch is written.
-        let max_error = store.find_metric(MAX_ERROR, epoch, Aggregate::Mean, &Split::Valid);
-        let diverged = max_error.is_some_and(|e| !e.is_finite());
-        let converged = self.tolerance > 0.0 && max_error.is_some_and(|e| e <= self.tolerance);
-        let ending = match (diverged, converged, interrupt::requested()) {
-            (true, _, _) => Some(Ending::Diverged),
-            (_, true, _) => Some(Ending::Converged),
-            (_, _, true) => Some(Ending::Interrupted),
-            _ => None,
-        };
-        if let Some(ending) = ending {
-            self.end.set(epoch, ending);
-        }
+        let ending = decide(epoch, store, self.tolerance, &self.end);
         let due = ending.is_some() || epoch.is_multiple_of(self.every) || epoch >= self.num_epochs;
-        if diverged || !due {
+        if ending == Some(Ending::Diverged) || !due {
             return Vec::new();
         }
-        self.manifests.announce(epoch, converged);
+        self.manifests.announce(epoch, ending == Some(Ending::Converged));
         self.saved.push(epoch);
         let mut actions = vec![CheckpointingAction::Save];
         while self.saved.len() > 2 {
@@ -80,12 +85,19 @@ impl CheckpointingStrategy for SaveSchedule {
     }
 }
 
-/// Stops the run at the epoch [`SaveSchedule`] decided ends it.
+/// Stops the run at the epoch that ends it: decided by [`SaveSchedule`] when the run saves
+/// checkpoints, or here (`decides` holds the tolerance) when it does not, as in a sweep.
 #[derive(Clone)]
-pub struct StopAtEnd(pub RunEnd);
+pub struct StopAtEnd {
+    pub end: RunEnd,
+    pub decides: Option<f64>,
+}
 
 impl EarlyStoppingStrategy for StopAtEnd {
-    fn should_stop(&mut self, epoch: usize, _store: &EventStoreClient) -> bool {
-        self.0.get().is_some_and(|(ended, _)| ended == epoch)
+    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
+        if let Some(tolerance) = self.decides {
+            decide(epoch, store, tolerance, &self.end);
+        }
+        self.end.get().is_some_and(|(ended, _)| ended == epoch)
     }
 }

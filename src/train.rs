@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::data::{Table, XyBatch, XyLoader};
 use crate::failure::Failure;
 use crate::health::{self, LayerHealth};
-use crate::metrics::{CsvMetricLogger, FitMetric, History, StepOutput, create_csv};
+use crate::metrics::{CsvMetricLogger, EpochRow, FitMetric, History, StepOutput, create_csv};
 use crate::model::Mlp;
 use crate::optim::{optimizer, schedule};
 use crate::pictures;
@@ -99,8 +99,71 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
             Plan::Done(message) => return Ok(Outcome::NothingToDo(message)),
         },
     };
-    let Resumed { epoch: start, metrics, rows, config_epoch, saved, config, config_toml } = resumed;
+    let Resumed { epoch, metrics, rows, config_epoch, saved, config, config_toml } = resumed;
+    let manifests = Manifests::new(run.clone(), &config_toml, config.seed, config.training.tolerance);
+    let start = Start { epoch, rows, config_epoch, saves: Some(Saves { metrics, manifests, saved }) };
+    let learned = learn(&config, &device, start, Style::for_stderr(options.quiet), started)?;
+    let Learned { model, rows, end, before, table } = learned;
 
+    if let Some((epoch, Ending::Interrupted)) = end {
+        return Ok(Outcome::Interrupted { epoch });
+    }
+    // A diverged run keeps its last finite checkpoint instead of writing NaN weights.
+    let diverged = matches!(end, Some((_, Ending::Diverged)));
+    if !diverged {
+        let model_path = run.model();
+        let saved = model.clone().save_file(&model_path);
+        saved.map_err(|e| Failure::runtime(format!("cannot write {}: {e}", model_path.display())))?;
+    }
+    let after = outputs(&model, &table, &device)?;
+    let mut summary = Summary::new(&config, &table, before, after, &rows, started.elapsed().as_secs_f64());
+    summary.last_checkpoint = run.checkpoint_epochs().first().copied();
+    write_atomic(&run.summary(), summary.to_json().as_bytes()).map_err(Failure::runtime)?;
+    // A picture that cannot be drawn does not undo a finished run: it is reported, not fatal.
+    if let Err(message) = pictures::draw(run, &rows, summary.converged_epoch, config.layers(), &model, &table)
+    {
+        eprintln!("warning: {message}");
+    }
+    Ok(if diverged { Outcome::Diverged(summary) } else { Outcome::Finished(summary) })
+}
+
+/// Where a run starts: after `epoch` (0 for a new run), with the metrics rows so far.
+pub struct Start {
+    pub epoch: usize,
+    pub rows: Vec<EpochRow>,
+    pub config_epoch: usize,
+    /// The run folder's metrics.csv and checkpoints, or `None` for a run kept in memory.
+    pub saves: Option<Saves>,
+}
+
+pub struct Saves {
+    pub metrics: std::fs::File,
+    pub manifests: Arc<Manifests>,
+    /// Complete checkpoints so far, oldest first.
+    pub saved: Vec<usize>,
+}
+
+/// What one Learner run leaves.
+pub struct Learned {
+    /// The final weights, in inference mode.
+    pub model: Mlp,
+    /// Every epoch's metrics, from epoch 1.
+    pub rows: Vec<EpochRow>,
+    /// The epoch that ended the run early, and why.
+    pub end: Option<(usize, Ending)>,
+    /// Every row's output from the initial weights.
+    pub before: Vec<f32>,
+    pub table: Arc<Table>,
+}
+
+/// One run of Burn's Learner on `device`, from `start` to `num_epochs` or an early end.
+pub fn learn(
+    config: &Config,
+    device: &Device,
+    start: Start,
+    style: Style,
+    started: Instant,
+) -> Result<Learned, Failure> {
     let table = Arc::new(config.data.gate.expect("validated: a data source").table());
     // Built on the autodiff device: weights made from data are tracked only if they start there.
     let autodiff = device.clone().autodiff();
@@ -112,49 +175,58 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
         config.seed,
         &autodiff,
     );
-    let before = outputs(&model.valid(), &table, &device)?;
+    let before = outputs(&model.valid(), &table, device)?;
     let batch_size = config.training.batch_size.expect("resolved: batch size");
     let steps_per_epoch = table.rows().div_ceil(batch_size);
-    let train_rows = XyLoader::new(table.clone(), batch_size, config.seed, true, start + 1, &device);
+    let first = start.epoch + 1;
+    let train_rows = XyLoader::new(table.clone(), batch_size, config.seed, true, first, device);
     // A truth table has no rows to hold out: the validation pass re-reads the training rows
     // after each epoch's updates, and that is what the tolerance is checked on.
-    let valid_rows = XyLoader::new(table.clone(), table.rows(), config.seed, false, start + 1, &device);
+    let valid_rows = XyLoader::new(table.clone(), table.rows(), config.seed, false, first, device);
 
     let (tolerance, num_epochs) = (config.training.tolerance, config.training.num_epochs);
     let history = History::default();
-    history.lock().expect("history lock").rows = rows;
+    history.lock().expect("history lock").rows = start.rows;
     let end = RunEnd::default();
-    let manifests = Manifests::new(run.clone(), &config_toml, config.seed, tolerance);
-    let saver = |part| SafeCheckpointer::new(part, manifests.clone());
-    let schedule_of_saves = SaveSchedule {
-        every: config.training.checkpoint_every,
-        num_epochs,
-        tolerance,
-        end: end.clone(),
-        manifests: manifests.clone(),
-        saved,
+    let (file, saves) = match start.saves {
+        Some(Saves { metrics, manifests, saved }) => (Some(metrics), Some((manifests, saved))),
+        None => (None, None),
     };
-    let mut training = SupervisedTraining::new(run.path(), Arc::new(train_rows), Arc::new(valid_rows))
+    // Without saves nothing is written to the folder: no checkpointer, no file logger, no
+    // application log.
+    let folder = saves.as_ref().map_or_else(std::env::temp_dir, |(manifests, _)| manifests.folder());
+    let logger = CsvMetricLogger::new(file, history.clone(), started, start.config_epoch, config.layers());
+    let mut training = SupervisedTraining::new(folder, Arc::new(train_rows), Arc::new(valid_rows))
         .metrics((LossMetric::new(), FitMetric::accuracy()))
         .metric_valid_numeric(FitMetric::max_error())
         .metric_train_numeric(LearningRateMetric::new())
         .metric_train(LayerHealth::default())
         .metric_valid(LayerHealth::default())
-        .with_metric_logger(CsvMetricLogger::new(
-            metrics,
-            history.clone(),
-            started,
-            config_epoch,
-            config.layers(),
-        ))
+        .with_metric_logger(logger)
         .with_application_logger(None)
-        .renderer(Box::new(ProgressRenderer::new(Style::for_stderr(options.quiet), history.clone())))
-        .with_custom_checkpointers(saver(Part::Model), saver(Part::Optim), saver(Part::Scheduler))
-        .with_checkpointing_strategy(schedule_of_saves)
-        .early_stopping(StopAtEnd(end.clone()))
+        .renderer(Box::new(ProgressRenderer::new(style, history.clone())))
         .num_epochs(num_epochs);
-    if start > 0 {
-        training = training.checkpoint(start);
+    match saves {
+        Some((manifests, saved)) => {
+            let saver = |part| SafeCheckpointer::new(part, manifests.clone());
+            let every = config.training.checkpoint_every;
+            let schedule_of_saves = SaveSchedule {
+                every,
+                num_epochs,
+                tolerance,
+                end: end.clone(),
+                manifests: manifests.clone(),
+                saved,
+            };
+            training = training
+                .with_custom_checkpointers(saver(Part::Model), saver(Part::Optim), saver(Part::Scheduler))
+                .with_checkpointing_strategy(schedule_of_saves)
+                .early_stopping(StopAtEnd { end: end.clone(), decides: None });
+        }
+        None => training = training.early_stopping(StopAtEnd { end: end.clone(), decides: Some(tolerance) }),
+    }
+    if start.epoch > 0 {
+        training = training.checkpoint(start.epoch);
     }
     let lr = schedule(&config.optimizer, num_epochs, steps_per_epoch).map_err(Failure::usage)?;
     let result = training.launch(Learner::new(model, optimizer(&config.optimizer), lr));
@@ -164,31 +236,9 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
     }
     let log = std::mem::take(&mut *history.lock().expect("history lock"));
     if let Some(error) = log.write_error {
-        return Err(Failure::runtime(format!("cannot write {}: {error}", run.metrics().display())));
+        return Err(Failure::runtime(format!("cannot write metrics.csv: {error}")));
     }
-    if let Some((epoch, Ending::Interrupted)) = end.get() {
-        return Ok(Outcome::Interrupted { epoch });
-    }
-    // A diverged run keeps its last finite checkpoint instead of writing NaN weights.
-    let diverged = matches!(end.get(), Some((_, Ending::Diverged)));
-    let model = result.model;
-    if !diverged {
-        let model_path = run.model();
-        let saved = model.clone().save_file(&model_path);
-        saved.map_err(|e| Failure::runtime(format!("cannot write {}: {e}", model_path.display())))?;
-    }
-    let after = outputs(&model, &table, &device)?;
-    let mut summary =
-        Summary::new(&config, &table, before, after, &log.rows, started.elapsed().as_secs_f64());
-    summary.last_checkpoint = run.checkpoint_epochs().first().copied();
-    write_atomic(&run.summary(), summary.to_json().as_bytes()).map_err(Failure::runtime)?;
-    // A picture that cannot be drawn does not undo a finished run: it is reported, not fatal.
-    if let Err(message) =
-        pictures::draw(run, &log.rows, summary.converged_epoch, config.layers(), &model, &table)
-    {
-        eprintln!("warning: {message}");
-    }
-    Ok(if diverged { Outcome::Diverged(summary) } else { Outcome::Finished(summary) })
+    Ok(Learned { model: result.model, rows: log.rows, end: end.get(), before, table })
 }
 
 /// Clears the run folder for a new run and writes its config and the metrics header.
