@@ -72,6 +72,21 @@ impl RunDir {
         self.root.join("layers.png")
     }
 
+    /// A sweep folder's table of runs, one row per run.
+    pub fn sweep_csv(&self) -> PathBuf {
+        self.root.join("sweep.csv")
+    }
+
+    /// A sweep folder's per-combination table.
+    pub fn sweep_md(&self) -> PathBuf {
+        self.root.join("sweep.md")
+    }
+
+    /// A sweep folder's picture: epochs to converge per combination.
+    pub fn sweep_png(&self) -> PathBuf {
+        self.root.join("sweep.png")
+    }
+
     /// Every picture a run may have.
     pub fn pictures(&self) -> Vec<PathBuf> {
         vec![self.loss_svg(), self.loss_png(), self.boundary_png(), self.layers_png()]

@@ -62,6 +62,29 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         points: Option<usize>,
     },
+    /// Train the config over a grid of settings, many seeds each, in parallel; write
+    /// artifacts/<name>-sweep/ (sweep.csv, sweep.md, sweep.png) and print the table.
+    Sweep {
+        /// Config file; its [sweep] table gives the grid unless the options below do.
+        config: PathBuf,
+        /// Hidden activations, comma-separated, e.g. sigmoid,tanh,relu.
+        #[arg(long, value_name = "LIST")]
+        activation: Option<String>,
+        /// Optimizers, comma-separated, e.g. sgd,adam.
+        #[arg(long, value_name = "LIST")]
+        optimizer: Option<String>,
+        /// Learning rates, comma-separated, e.g. 0.5,0.05.
+        #[arg(long, value_name = "LIST")]
+        learning_rate: Option<String>,
+        /// Inits, comma-separated, e.g. default,small.
+        #[arg(long, value_name = "LIST")]
+        init: Option<String>,
+        /// Seeds 0 to N-1 for every combination [default: the config's sweep.seeds, or 20].
+        #[arg(long, value_name = "N")]
+        seeds: Option<usize>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Print what a run folder says about its run: config, outcome, predictions, diagnosis,
     /// pictures.
     Report {

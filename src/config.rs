@@ -13,6 +13,7 @@ use crate::data::Gate;
 use crate::init::Init;
 use crate::loss::Loss;
 use crate::optim::{OptimizerName, Schedule};
+use crate::sweep::SweepSection;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -34,6 +35,8 @@ pub struct Config {
     pub model: ModelSection,
     pub optimizer: OptimizerSection,
     pub training: TrainingSection,
+    /// `[sweep]`: the grid of `gatenet sweep`; ignored by a plain run.
+    pub sweep: Option<SweepSection>,
 }
 
 impl Default for Config {
@@ -47,6 +50,7 @@ impl Default for Config {
             model: ModelSection::default(),
             optimizer: OptimizerSection::default(),
             training: TrainingSection::default(),
+            sweep: None,
         }
     }
 }
@@ -384,6 +388,16 @@ impl Config {
             );
         }
 
+        if let Some(sweep) = &self.sweep {
+            check(sweep.seeds >= 1, "sweep.seeds", format!("expected at least 1, found {}", sweep.seeds));
+            for &lr in &sweep.learning_rate {
+                check(
+                    lr.is_finite() && lr > 0.0,
+                    "sweep.learning_rate",
+                    format!("expected finite numbers > 0, found {lr}"),
+                );
+            }
+        }
         let t = &self.training;
         check(
             t.num_epochs >= 1,
@@ -416,7 +430,7 @@ impl Config {
     }
 
     /// The config with every default that applies written out, as saved in the run folder.
-    fn resolved(mut self) -> Config {
+    pub fn resolved(mut self) -> Config {
         let opt = &mut self.optimizer;
         use OptimizerName::*;
         match opt.name {
@@ -464,7 +478,7 @@ impl Config {
             let show = |v: Option<&toml::Value>| v.map_or("(none)".to_string(), |v| v.to_string());
             let (a, b) = (old_values.get(key), new_values.get(key));
             // After epoch 0 the weights come from the checkpoint: init no longer matters.
-            if a == b || key == "name" || key == "model.init" {
+            if a == b || key == "name" || key == "model.init" || key.starts_with("sweep.") {
                 continue;
             }
             let line = format!("{key}: {} -> {}", show(a), show(b));
@@ -540,11 +554,12 @@ fn read_text(path: &Path) -> Result<String, String> {
 /// Types one `key = value` line against a table's struct.
 type KeyTyper = fn(&str) -> Result<(), String>;
 
-const SECTIONS: [(&str, KeyTyper); 4] = [
+const SECTIONS: [(&str, KeyTyper); 5] = [
     ("data", type_key::<DataSection>),
     ("model", type_key::<ModelSection>),
     ("optimizer", type_key::<OptimizerSection>),
     ("training", type_key::<TrainingSection>),
+    ("sweep", type_key::<SweepSection>),
 ];
 
 /// Types every key of the file on its own, so that all bad keys are reported, not the first.

@@ -26,4 +26,5 @@ pub mod report;
 pub mod resume;
 pub mod stopping;
 pub mod summary;
+pub mod sweep;
 pub mod train;

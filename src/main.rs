@@ -9,6 +9,7 @@ use gatenet::failure::{DIVERGED, Failure, INTERRUPTED, RUNTIME_FAILURE};
 use gatenet::gradcheck::gradcheck;
 use gatenet::predict::{Request, predict};
 use gatenet::report::report;
+use gatenet::sweep;
 use gatenet::train::{Outcome, RunOptions, train};
 use std::path::Path;
 use std::process::ExitCode;
@@ -49,6 +50,39 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let (results, report) = gradcheck(&load(&config)?, points)?;
             print!("{report}");
             Ok(if results.iter().all(|r| r.passed) { 0 } else { RUNTIME_FAILURE })
+        }
+        (Some(Command::Sweep { config, activation, optimizer, learning_rate, init, seeds, run }), _) => {
+            let config = load(&config)?;
+            let mut grid = config.sweep.clone().unwrap_or_default();
+            override_list(&mut grid.activation, activation, "--activation")?;
+            override_list(&mut grid.optimizer, optimizer, "--optimizer")?;
+            override_list(&mut grid.learning_rate, learning_rate, "--learning-rate")?;
+            override_list(&mut grid.init, init, "--init")?;
+            grid.seeds = seeds.unwrap_or(grid.seeds);
+            if grid.seeds == 0 {
+                return Err(Failure::usage("--seeds: expected at least 1, found 0"));
+            }
+            gatenet::interrupt::install();
+            let started = std::time::Instant::now();
+            let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let results = sweep::sweep(&config, &grid, workers)?;
+            let rows = sweep::rows(&results);
+            let folder = RunDir::new(&run.artifacts, &format!("{}-sweep", config.name()));
+            let title = format!(
+                "{}: {} runs in {:.1} s on {workers} cores",
+                config.name(),
+                results.len(),
+                started.elapsed().as_secs_f64()
+            );
+            sweep::write(&folder, &results, &rows, &title)?;
+            if !run.quiet {
+                print!(
+                    "{title}\n{}sweep: {}/ (sweep.csv, sweep.md, sweep.png)\n",
+                    sweep::table(&rows),
+                    folder.path().display()
+                );
+            }
+            Ok(if gatenet::interrupt::requested() { INTERRUPTED } else { 0 })
         }
         (Some(Command::Report { run }), _) => {
             print!("{}", report(&run)?);
@@ -119,4 +153,25 @@ fn install_quiet_panic_hook() {
             slot.get_or_insert(format!("{text}{at}"));
         }
     }));
+}
+
+/// Replaces `list` with the comma-separated values of a command-line option, when given.
+fn override_list<T: serde::de::DeserializeOwned>(
+    list: &mut Vec<T>,
+    option: Option<String>,
+    flag: &str,
+) -> Result<(), Failure> {
+    let Some(text) = option else { return Ok(()) };
+    *list = text
+        .split(',')
+        .map(|item| {
+            let item = item.trim();
+            // Numbers and names both go through TOML, as in a config file.
+            let value = item.parse::<f64>().map_or(toml::Value::String(item.into()), toml::Value::Float);
+            value.try_into().map_err(|e: toml::de::Error| {
+                Failure::usage(format!("{flag}: {item:?} is not valid: {}", e.message()))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(())
 }

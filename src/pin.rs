@@ -35,3 +35,25 @@ fn pin_to_current_cpu() {
 
 #[cfg(not(target_os = "linux"))]
 fn pin_to_current_cpu() {}
+
+/// Pins the calling thread (and the threads it starts afterwards) to core `index` modulo the
+/// cores this process may use: a sweep's workers, one per core.
+pub fn pin_thread_to(index: usize) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain libc calls on cpu_set_t values owned by this frame; a failure only leaves
+    // the thread unpinned.
+    unsafe {
+        let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
+            return;
+        }
+        let cpus: Vec<usize> =
+            (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &allowed)).collect();
+        let Some(&cpu) = cpus.get(index % cpus.len().max(1)) else { return };
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = index;
+}

@@ -12,6 +12,8 @@ mod pictures;
 mod predict;
 /// Resuming: bit-identical continuation, damaged checkpoints, kill -9 and Ctrl-C.
 mod resume;
+/// `gatenet sweep`.
+mod sweep;
 /// The wgpu backend, in a build with `--features wgpu`.
 #[cfg(feature = "wgpu")]
 mod wgpu;

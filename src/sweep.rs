@@ -1,0 +1,284 @@
+//! `gatenet sweep CONFIG`: the same config over a grid of activations, optimizers, learning
+//! rates and inits, each with many seeds, to answer "which setting trains, and how fast?" with
+//! numbers rather than one lucky run. Every run is a Learner run kept in memory (no
+//! checkpoints); runs go in parallel, one per core, each pinned to its core.
+
+use crate::activation::Activation;
+use crate::artifacts::{RunDir, write_atomic};
+use crate::config::Config;
+use crate::failure::Failure;
+use crate::init::Init;
+use crate::interrupt;
+use crate::optim::OptimizerName;
+use crate::renderer::Style;
+use crate::train::{Start, learn};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+/// `[sweep]` in a config, or the same lists on the command line (which win). An empty list
+/// keeps the config's own setting.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SweepSection {
+    pub activation: Vec<Activation>,
+    pub optimizer: Vec<OptimizerName>,
+    pub learning_rate: Vec<f64>,
+    pub init: Vec<Init>,
+    /// Seeds 0 to seeds - 1 for every combination. Default 20.
+    pub seeds: usize,
+}
+
+impl Default for SweepSection {
+    fn default() -> Self {
+        SweepSection {
+            activation: Vec::new(),
+            optimizer: Vec::new(),
+            learning_rate: Vec::new(),
+            init: Vec::new(),
+            seeds: 20,
+        }
+    }
+}
+
+/// One combination of settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setting {
+    pub activation: Activation,
+    pub optimizer: OptimizerName,
+    pub learning_rate: f64,
+    pub init: Init,
+}
+
+impl Setting {
+    pub fn label(&self) -> String {
+        format!("{:?} {} lr {} init {:?}", self.activation, self.optimizer, self.learning_rate, self.init)
+            .to_lowercase()
+    }
+
+    /// `base` with this setting and seed; the optimizer's own defaults are filled in anew.
+    fn apply(&self, base: &Config, seed: u64) -> Result<Config, String> {
+        let mut config = base.clone();
+        config.seed = seed;
+        config.model.activation = self.activation;
+        config.model.init = self.init;
+        let opt = &mut config.optimizer;
+        if opt.name != self.optimizer {
+            (opt.momentum, opt.epsilon, opt.beta1, opt.beta2) = (None, None, None, None);
+        }
+        opt.name = self.optimizer;
+        opt.learning_rate = self.learning_rate;
+        let problems = config.validate();
+        if let Some((key, message)) = problems.first() {
+            return Err(format!("{key}: {message}"));
+        }
+        Ok(config.resolved())
+    }
+}
+
+/// One run's outcome: a row of sweep.csv.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub setting: Setting,
+    pub seed: u64,
+    pub converged_epoch: Option<usize>,
+    pub final_loss: f64,
+    pub wall_seconds: f64,
+    /// Why the run failed to run at all; such runs count as not converged.
+    pub error: Option<String>,
+}
+
+/// Every combination of the grid, in a fixed order.
+pub fn settings(base: &Config, grid: &SweepSection) -> Vec<Setting> {
+    fn or_base<T: Clone>(list: &[T], own: T) -> Vec<T> {
+        if list.is_empty() { vec![own] } else { list.to_vec() }
+    }
+    let activations = or_base(&grid.activation, base.model.activation);
+    let optimizers = or_base(&grid.optimizer, base.optimizer.name);
+    let rates = or_base(&grid.learning_rate, base.optimizer.learning_rate);
+    let inits = or_base(&grid.init, base.model.init);
+    let mut all = Vec::new();
+    for &activation in &activations {
+        for &optimizer in &optimizers {
+            for &learning_rate in &rates {
+                for &init in &inits {
+                    all.push(Setting { activation, optimizer, learning_rate, init });
+                }
+            }
+        }
+    }
+    all
+}
+
+/// Runs every setting with every seed, `workers` runs at a time.
+pub fn sweep(base: &Config, grid: &SweepSection, workers: usize) -> Result<Vec<RunResult>, Failure> {
+    let device = base.backend.select(base.device).map_err(Failure::usage)?;
+    let jobs: Vec<(Setting, u64)> = settings(base, grid)
+        .into_iter()
+        .flat_map(|s| (0..grid.seeds as u64).map(move |seed| (s.clone(), seed)))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::with_capacity(jobs.len()));
+    std::thread::scope(|scope| {
+        for worker in 0..workers.max(1) {
+            let (jobs, next, results, device) = (&jobs, &next, &results, &device);
+            scope.spawn(move || {
+                if base.backend != crate::backend::BackendName::Wgpu {
+                    crate::pin::pin_thread_to(worker);
+                }
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((setting, seed)) = jobs.get(index) else { break };
+                    if interrupt::requested() {
+                        break;
+                    }
+                    let result = run_one(base, setting, *seed, device);
+                    results.lock().expect("results lock").push((index, result));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("results lock");
+    results.sort_by_key(|(index, _)| *index);
+    Ok(results.into_iter().map(|(_, r)| r).collect())
+}
+
+fn run_one(base: &Config, setting: &Setting, seed: u64, device: &burn::tensor::Device) -> RunResult {
+    let started = Instant::now();
+    let mut result = RunResult {
+        setting: setting.clone(),
+        seed,
+        converged_epoch: None,
+        final_loss: f64::NAN,
+        wall_seconds: 0.0,
+        error: None,
+    };
+    let config = match setting.apply(base, seed) {
+        Ok(config) => config,
+        Err(why) => {
+            result.error = Some(why);
+            return result;
+        }
+    };
+    let start = Start { epoch: 0, rows: Vec::new(), config_epoch: 1, saves: None };
+    // A panic in one run is that run's failure, not the sweep's.
+    let learned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        learn(&config, device, start, Style::Quiet, started)
+    }));
+    match learned {
+        Ok(Ok(learned)) => {
+            let tolerance = config.training.tolerance;
+            result.converged_epoch =
+                learned.rows.iter().find(|r| tolerance > 0.0 && r.max_error <= tolerance).map(|r| r.epoch);
+            result.final_loss = learned.rows.last().map_or(f64::NAN, |r| r.valid_loss);
+        }
+        Ok(Err(failure)) => result.error = Some(failure.message),
+        Err(_) => result.error = Some("internal error (a panic) in this run".into()),
+    }
+    result.wall_seconds = started.elapsed().as_secs_f64();
+    result
+}
+
+/// Per-combination statistics, one row per setting.
+pub struct Row {
+    pub setting: Setting,
+    pub runs: usize,
+    pub converged: usize,
+    /// Median, min and max epochs to converge over the converged runs.
+    pub epochs: Option<(f64, usize, usize)>,
+    pub median_wall_seconds: f64,
+}
+
+pub fn rows(results: &[RunResult]) -> Vec<Row> {
+    let mut settings: Vec<Setting> = Vec::new();
+    for r in results {
+        if !settings.contains(&r.setting) {
+            settings.push(r.setting.clone());
+        }
+    }
+    settings
+        .into_iter()
+        .map(|setting| {
+            let runs: Vec<&RunResult> = results.iter().filter(|r| r.setting == setting).collect();
+            let mut epochs: Vec<usize> = runs.iter().filter_map(|r| r.converged_epoch).collect();
+            epochs.sort_unstable();
+            let mut walls: Vec<f64> = runs.iter().map(|r| r.wall_seconds).collect();
+            walls.sort_by(f64::total_cmp);
+            Row {
+                setting,
+                runs: runs.len(),
+                converged: epochs.len(),
+                epochs: (!epochs.is_empty()).then(|| {
+                    (
+                        median(&epochs.iter().map(|&e| e as f64).collect::<Vec<_>>()),
+                        epochs[0],
+                        epochs[epochs.len() - 1],
+                    )
+                }),
+                median_wall_seconds: median(&walls),
+            }
+        })
+        .collect()
+}
+
+fn median(sorted: &[f64]) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+/// The per-combination table, as Markdown (sweep.md and the terminal).
+pub fn table(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| setting | converged | median epochs | min | max | median wall ms |\n|---|---|---|---|---|---|\n",
+    );
+    for row in rows {
+        let (median, min, max) = match row.epochs {
+            Some((median, min, max)) => (format!("{median}"), min.to_string(), max.to_string()),
+            None => ("-".into(), "-".into(), "-".into()),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {}/{} | {median} | {min} | {max} | {:.1} |",
+            row.setting.label(),
+            row.converged,
+            row.runs,
+            row.median_wall_seconds * 1e3
+        );
+    }
+    out
+}
+
+/// Writes sweep.csv, sweep.md and sweep.png into `folder`.
+pub fn write(folder: &RunDir, results: &[RunResult], rows: &[Row], title: &str) -> Result<(), Failure> {
+    std::fs::create_dir_all(folder.path())
+        .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", folder.path().display())))?;
+    let mut csv = String::from(
+        "activation,optimizer,learning_rate,init,seed,converged,epochs_to_converge,final_loss,wall_seconds,error\n",
+    );
+    for r in results {
+        let s = &r.setting;
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{},{},{:.6},{}",
+            format!("{:?}", s.activation).to_lowercase(),
+            s.optimizer,
+            s.learning_rate,
+            format!("{:?}", s.init).to_lowercase(),
+            r.seed,
+            r.converged_epoch.is_some(),
+            r.converged_epoch.map_or(String::new(), |e| e.to_string()),
+            r.final_loss,
+            r.wall_seconds,
+            r.error.as_deref().unwrap_or("").replace(',', ";")
+        );
+    }
+    write_atomic(&folder.sweep_csv(), csv.as_bytes()).map_err(Failure::runtime)?;
+    let markdown = format!("# {title}\n\n{}", table(rows));
+    write_atomic(&folder.sweep_md(), markdown.as_bytes()).map_err(Failure::runtime)?;
+    crate::pictures::sweep(&folder.sweep_png(), results, rows).map_err(Failure::runtime)
+}

@@ -1,0 +1,123 @@
+//! `gatenet sweep`: many seeds over a grid of settings, every run accounted for.
+
+use super::{assert_refused, config_file, gatenet, repo, stderr, stdout};
+use std::path::Path;
+
+/// sweep.csv's rows as (setting, seed, converged, epochs) and the file's header.
+fn csv_rows(folder: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(folder.join("sweep.csv")).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with(
+        "activation,optimizer,learning_rate,init,seed,converged,epochs_to_converge,final_loss,wall_seconds"
+    ));
+    lines.map(|l| l.split(',').map(String::from).collect()).collect()
+}
+
+#[test]
+fn a_sweep_writes_a_row_per_run_a_table_per_setting_and_a_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo().join("configs/or.toml");
+    let args = [
+        "sweep",
+        config.to_str().unwrap(),
+        "--optimizer",
+        "sgd,adam",
+        "--learning-rate",
+        "0.5,0.000001",
+        "--seeds",
+        "3",
+        "--artifacts",
+        "artifacts",
+    ];
+    let out = gatenet(&args, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let folder = dir.path().join("artifacts/or-sweep");
+    let rows = csv_rows(&folder);
+    assert_eq!(rows.len(), 2 * 2 * 3, "every run is a row, failures too");
+    let failures = rows.iter().filter(|r| r[3 + 2] == "false").count();
+    assert!(failures >= 6, "lr 1e-6 never converges in 1000 epochs: {rows:?}");
+    let table = stdout(&out);
+    assert!(table.contains("| tanh sgd lr 0.000001 init default | 0/3 |"), "{table}");
+    assert!(table.contains("| tanh adam lr 0.5 init default | 3/3 |"), "{table}");
+    assert!(std::fs::read_to_string(folder.join("sweep.md")).unwrap().contains("| setting | converged |"));
+    assert!(std::fs::metadata(folder.join("sweep.png")).unwrap().len() > 10_000, "sweep.png drawn");
+    assert!(
+        !folder.join("checkpoint").exists() && !dir.path().join("artifacts/or").exists(),
+        "sweeps write no runs"
+    );
+}
+
+#[test]
+fn a_sweep_table_in_the_config_sets_the_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        "name = \"grid\"\n[data]\ngate = \"and\"\n[sweep]\nactivation = [\"tanh\", \"relu\"]\nseeds = 2\n";
+    let config = config_file(dir.path(), "grid.toml", text);
+    let out = gatenet(&["sweep", config.to_str().unwrap(), "--artifacts", "artifacts", "-q"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = csv_rows(&dir.path().join("artifacts/grid-sweep"));
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows.iter().filter(|r| r[0] == "relu").count(), 2);
+}
+
+#[test]
+fn a_bad_grid_value_is_refused_with_the_option_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo().join("configs/or.toml");
+    let out = gatenet(&["sweep", config.to_str().unwrap(), "--activation", "tanh,sigmoidd"], dir.path());
+    assert_refused(&out, &["--activation", "\"sigmoidd\""]);
+    let out = gatenet(&["sweep", config.to_str().unwrap(), "--seeds", "0"], dir.path());
+    assert_refused(&out, &["--seeds"]);
+}
+
+/// The medians of ../shared/reference/numpy_mlp.py (its README's table, seeds 0 to 19), as steps
+/// to converge; gatenet's epochs are steps here (full batch). Long (a minute or more): run with
+/// `cargo test --release -- --ignored`.
+#[test]
+#[ignore]
+fn sweeps_reproduce_the_numpy_reference_medians_and_success_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("or", 6, "sigmoid", "sgd", 0.5, 804.0),
+        ("or", 6, "tanh", "sgd", 0.1, 934.5),
+        ("or", 6, "tanh", "adam", 0.05, 29.0),
+        ("xor", 4, "tanh", "adam", 0.05, 57.0),
+        ("xor", 4, "tanh", "sgd", 0.1, 2507.5),
+    ];
+    let mut report = String::new();
+    for (i, (gate, width, activation, optimizer, lr, reference)) in cases.into_iter().enumerate() {
+        let text = format!(
+            "name = \"case{i}\"\n[data]\ngate = \"{gate}\"\n[model]\nhidden_sizes = [{width}]\n[training]\nnum_epochs = 5000\n"
+        );
+        let config = config_file(dir.path(), &format!("case{i}.toml"), &text);
+        let lr = lr.to_string();
+        let args = [
+            "sweep",
+            config.to_str().unwrap(),
+            "--activation",
+            activation,
+            "--optimizer",
+            optimizer,
+            "--learning-rate",
+            &lr,
+            "--seeds",
+            "20",
+            "--artifacts",
+            "artifacts",
+        ];
+        let out = gatenet(&args, dir.path());
+        assert!(out.status.success(), "{}", stderr(&out));
+        let rows = csv_rows(&dir.path().join(format!("artifacts/case{i}-sweep")));
+        let mut epochs: Vec<f64> =
+            rows.iter().filter(|r| r[5] == "true").map(|r| r[6].parse().unwrap()).collect();
+        epochs.sort_by(f64::total_cmp);
+        let median = (epochs[9] + epochs[10]) / 2.0;
+        report += &format!(
+            "{gate} {activation} {optimizer} {lr}: {}/20 converged, median {median} (reference {reference})\n",
+            epochs.len()
+        );
+        assert_eq!(epochs.len(), 20, "{report}");
+        assert!((median - reference).abs() <= 0.25 * reference, "{report}");
+    }
+    println!("{report}");
+}
