@@ -58,6 +58,11 @@ impl BackendName {
             if self == BackendName::Wgpu && adapter == Adapter::Cpu {
                 std::env::set_var("CUBECL_WGPU_DEFAULT_DEVICE", "Cpu");
             }
+            // Mesa's Vulkan drivers print "XDG_RUNTIME_DIR is invalid" once per probe when a
+            // headless machine has none; they only need it for display surfaces, never used here.
+            if self == BackendName::Wgpu && std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+                std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+            }
         }
         let device = match self {
             // Deprecated in Burn 0.22 in favour of Flex, but still the reference backend here;
@@ -91,8 +96,10 @@ fn probe(device: &Device) -> Result<(), String> {
 }
 
 fn no_adapter(adapter: Adapter, why: &str) -> String {
+    // Burn's own words only when they say something; a lost channel to its device thread does not.
+    let why = if why.is_empty() || why.contains("RecvError") { String::new() } else { format!(" ({why})") };
     format!(
-        "backend \"wgpu\" with device = \"{adapter}\" found no usable adapter ({why}); wgpu tries Vulkan, Metal, DX12 and GL. \
+        "backend \"wgpu\" with device = \"{adapter}\" found no usable adapter{why}; wgpu tries Vulkan, Metal, DX12 and GL. \
          Install a GPU driver, or Mesa's software Vulkan driver for device = \"cpu\" (Debian/Ubuntu: `apt-get install mesa-vulkan-drivers libvulkan1`), \
          or use backend = \"ndarray\""
     )

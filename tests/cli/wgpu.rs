@@ -51,14 +51,15 @@ fn a_checkpoint_moves_between_wgpu_and_ndarray_both_ways() {
     }
 }
 
-/// Runs gatenet with Vulkan pointed at no driver at all, so that any use of wgpu fails.
+/// Runs gatenet with Vulkan and EGL pointed at no driver at all, so that any use of wgpu fails.
 fn without_any_adapter(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_gatenet"))
         .args(args)
         .current_dir(dir)
         .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
         .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
-        .env("WGPU_BACKEND", "vulkan")
+        // wgpu falls back to GL through EGL: point the EGL loader at no vendor either.
+        .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent/egl.json")
         .output()
         .expect("gatenet runs")
 }
