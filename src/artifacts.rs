@@ -142,6 +142,15 @@ impl RunDir {
         Part::ALL.iter().try_for_each(|&part| remove_if_present(&self.checkpoint_file(part, epoch)))
     }
 
+    /// Removes what only a finished run has (model.bpk, summary.json, the pictures): a resumed
+    /// run writes them anew when it ends.
+    pub fn remove_outputs(&self) -> Result<(), String> {
+        [self.model(), self.summary()]
+            .into_iter()
+            .chain(self.pictures())
+            .try_for_each(|p| remove_if_present(&p))
+    }
+
     /// Removes the leftovers of writes that a crash cut short; returns how many there were.
     pub fn remove_stray_tmp(&self) -> Result<usize, String> {
         let mut tmp: Vec<PathBuf> =

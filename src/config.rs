@@ -167,6 +167,13 @@ impl Default for TrainingSection {
 /// enough that a typo like `1000000000` is refused before anything is allocated.
 const MAX_WIDTH: usize = 100_000;
 
+/// The most epochs accepted: 10^8 epochs take about 8 hours at gatenet's fastest, and keep
+/// every count of optimizer steps far below the 2^31 at which Burn's step scheduler stops.
+const MAX_EPOCHS: usize = 100_000_000;
+
+/// The most runs a sweep accepts (settings x seeds).
+const MAX_SWEEP_RUNS: usize = 1_000_000;
+
 /// The most parameters accepted: 10^8 weights take 1.6 GB with Adam's two moments and a
 /// gradient (4 bytes each), a sixth of this project's 24 GB machines; refused before allocating.
 const MAX_PARAMETERS: usize = 100_000_000;
@@ -174,6 +181,16 @@ const MAX_PARAMETERS: usize = 100_000_000;
 impl Config {
     /// Reads, types and checks a config file. Every problem found is in the error.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_checked(path, true)
+    }
+
+    /// Reads a run folder's own config.toml: as [`Config::load`], except that a run trained on
+    /// wgpu can be read by a binary built without it (to predict, report or resume on the CPU).
+    pub fn load_stored(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_checked(path, false)
+    }
+
+    fn load_checked(path: &Path, backend_built_in: bool) -> Result<Config, ConfigError> {
         let fail = |problems| ConfigError { path: path.to_path_buf(), problems };
         let text = read_text(path).map_err(|message| fail(vec![Problem::whole(message)]))?;
         let doc = toml_edit::ImDocument::parse(text.as_str()).map_err(|e| {
@@ -196,6 +213,9 @@ impl Config {
             config.name = stem;
         }
         for (key, message) in config.validate() {
+            if !backend_built_in && key == "backend" {
+                continue;
+            }
             // A key already reported (or its table) is not reported again.
             let related = |p: &Problem| p.key.starts_with(&key) || key.starts_with(&p.key);
             if !problems.iter().any(related) {
@@ -389,7 +409,20 @@ impl Config {
         }
 
         if let Some(sweep) = &self.sweep {
-            check(sweep.seeds >= 1, "sweep.seeds", format!("expected at least 1, found {}", sweep.seeds));
+            check(
+                (1..=10_000).contains(&sweep.seeds),
+                "sweep.seeds",
+                format!("expected between 1 and 10000, found {}", sweep.seeds),
+            );
+            let runs =
+                [sweep.activation.len(), sweep.optimizer.len(), sweep.learning_rate.len(), sweep.init.len()]
+                    .iter()
+                    .fold(sweep.seeds.min(10_000), |product, &n| product.saturating_mul(n.max(1)));
+            check(
+                runs <= MAX_SWEEP_RUNS,
+                "sweep",
+                format!("the grid has {runs} runs; at most {MAX_SWEEP_RUNS} are accepted"),
+            );
             for &lr in &sweep.learning_rate {
                 check(
                     lr.is_finite() && lr > 0.0,
@@ -400,9 +433,9 @@ impl Config {
         }
         let t = &self.training;
         check(
-            t.num_epochs >= 1,
+            (1..=MAX_EPOCHS).contains(&t.num_epochs),
             "training.num_epochs",
-            format!("expected at least 1, found {}", t.num_epochs),
+            format!("expected between 1 and {MAX_EPOCHS}, found {}", t.num_epochs),
         );
         check(
             t.checkpoint_every >= 1,
@@ -484,6 +517,25 @@ impl Config {
             let line = format!("{key}: {} -> {}", show(a), show(b));
             if FIXED.contains(&key.as_str()) {
                 changes.refused.push(line);
+                continue;
+            }
+            // A non-constant schedule's position and rates come back from the checkpoint, so
+            // a new rate or schedule would be recorded but not used: refused, not ignored.
+            let schedule_key = [
+                "optimizer.learning_rate",
+                "optimizer.schedule",
+                "optimizer.min_learning_rate",
+                "optimizer.step_epochs",
+                "optimizer.gamma",
+            ]
+            .contains(&key.as_str());
+            if schedule_key
+                && (self.optimizer.schedule != Schedule::Constant
+                    || new.optimizer.schedule != Schedule::Constant)
+            {
+                changes.refused.push(format!(
+                    "{line} (with a schedule other than \"constant\", the rates come from the checkpoint)"
+                ));
                 continue;
             }
             // The cosine schedule spreads its decay over num_epochs.
@@ -824,7 +876,7 @@ mod tests {
         for expected in [
             "model.hidden_sizes",
             "optimizer.learning_rate: expected a finite number > 0, found -1",
-            "training.num_epochs: expected at least 1, found 0",
+            "training.num_epochs: expected between 1 and 100000000, found 0",
             "training.batch_size",
         ] {
             assert!(found.contains(expected), "{expected} missing in {found}");

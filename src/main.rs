@@ -59,8 +59,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             override_list(&mut grid.learning_rate, learning_rate, "--learning-rate")?;
             override_list(&mut grid.init, init, "--init")?;
             grid.seeds = seeds.unwrap_or(grid.seeds);
-            if grid.seeds == 0 {
-                return Err(Failure::usage("--seeds: expected at least 1, found 0"));
+            if !(1..=10_000).contains(&grid.seeds) {
+                return Err(Failure::usage(format!(
+                    "--seeds: expected between 1 and 10000, found {}",
+                    grid.seeds
+                )));
             }
             gatenet::interrupt::install();
             let started = std::time::Instant::now();

@@ -347,49 +347,56 @@ pub fn create_csv(path: &Path, layers: usize) -> Result<std::fs::File, String> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-/// Cuts `metrics.csv` back to its rows for epochs 1 to `epoch`, the state of the checkpoint a
-/// run resumes from, and opens it for appending. Rows of later epochs (run after that
-/// checkpoint) and a partial last line are dropped; a missing row is an error, never a gap.
-pub fn resume_csv(
-    path: &Path,
-    epoch: usize,
-    layers: usize,
-) -> Result<(std::fs::File, Vec<EpochRow>), String> {
-    let shown = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let mut lines = text.lines();
-    let header = EpochRow::header(layers);
-    if lines.next() != Some(header.as_str()) {
-        return Err(format!("{shown}: the first line is not gatenet's header `{header}`"));
-    }
-    let mut kept = header + "\n";
-    let mut rows = Vec::with_capacity(epoch);
-    for (i, line) in lines.take(epoch).enumerate() {
-        match EpochRow::parse(line) {
-            Some(row) if row.epoch == i + 1 => rows.push(row),
-            _ => {
-                return Err(format!(
-                    "{shown}:{}: expected the row of epoch {}, found {line:?}",
-                    i + 2,
-                    i + 1
-                ));
-            }
+/// `metrics.csv` cut back to its rows for epochs 1 to `epoch`, the state of the checkpoint a run
+/// resumes from: rows of later epochs (run after that checkpoint) and a partial last line are
+/// dropped; a missing row is an error, never a gap. Nothing is written until [`CutCsv::write`].
+pub struct CutCsv {
+    text: String,
+    pub rows: Vec<EpochRow>,
+}
+
+impl CutCsv {
+    pub fn read(path: &Path, epoch: usize, layers: usize) -> Result<CutCsv, String> {
+        let shown = path.display();
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        let mut lines = text.lines();
+        let header = EpochRow::header(layers);
+        if lines.next() != Some(header.as_str()) {
+            return Err(format!("{shown}: the first line is not gatenet's header `{header}`"));
         }
-        kept.push_str(line);
-        kept.push('\n');
+        let mut kept = header + "\n";
+        let mut rows = Vec::new();
+        for (i, line) in lines.take(epoch).enumerate() {
+            match EpochRow::parse(line) {
+                Some(row) if row.epoch == i + 1 => rows.push(row),
+                _ => {
+                    return Err(format!(
+                        "{shown}:{}: expected the row of epoch {}, found {line:?}",
+                        i + 2,
+                        i + 1
+                    ));
+                }
+            }
+            kept.push_str(line);
+            kept.push('\n');
+        }
+        if rows.len() < epoch {
+            return Err(format!(
+                "{shown} has rows for epochs 1 to {}, but the checkpoint is at epoch {epoch}",
+                rows.len()
+            ));
+        }
+        Ok(CutCsv { text: kept, rows })
     }
-    if rows.len() < epoch {
-        return Err(format!(
-            "{shown} has rows for epochs 1 to {}, but the checkpoint is at epoch {epoch}",
-            rows.len()
-        ));
+
+    /// Replaces the file with the cut rows, atomically, and opens it for appending.
+    pub fn write(&self, path: &Path) -> Result<std::fs::File, String> {
+        crate::artifacts::write_atomic(path, self.text.as_bytes())?;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("cannot append to {}: {e}", path.display()))
     }
-    crate::artifacts::write_atomic(path, kept.as_bytes())?;
-    let file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .map_err(|e| format!("cannot append to {shown}: {e}"))?;
-    Ok((file, rows))
 }
 
 fn split_name(split: &Split) -> &'static str {
@@ -435,6 +442,9 @@ impl MetricLogger for CsvMetricLogger {
         if summary.split != Split::Valid {
             return;
         }
+        // Only the epoch just ended is ever asked for again: older values would only grow.
+        let ended = summary.epoch_number;
+        self.finals.retain(|(_, epoch, _), _| *epoch >= ended);
         let mut row = std::mem::take(&mut self.row);
         row.epoch = summary.epoch_number;
         row.config_epoch = self.config_epoch;

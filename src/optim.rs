@@ -95,12 +95,14 @@ pub fn schedule(
     let lr = section.learning_rate;
     match section.schedule {
         Schedule::Constant => Ok(lr.into()),
-        Schedule::Cosine => CosineAnnealingLrSchedulerConfig::new(lr, num_epochs * steps_per_epoch)
-            .with_min_lr(section.min_learning_rate.unwrap_or(0.0))
-            .init(),
+        Schedule::Cosine => {
+            CosineAnnealingLrSchedulerConfig::new(lr, num_epochs.saturating_mul(steps_per_epoch))
+                .with_min_lr(section.min_learning_rate.unwrap_or(0.0))
+                .init()
+        }
         Schedule::Step => {
             let step_epochs = section.step_epochs.expect("validated: step needs step_epochs");
-            StepLrSchedulerConfig::new(lr, step_epochs * steps_per_epoch)
+            StepLrSchedulerConfig::new(lr, step_epochs.saturating_mul(steps_per_epoch))
                 .with_gamma(section.gamma.unwrap_or(0.1))
                 .init()
         }

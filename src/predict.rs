@@ -77,7 +77,7 @@ pub fn load_run_config(run: &RunDir) -> Result<Config, Failure> {
             "{folder} is not a gatenet run folder: it has no config.toml (train one with `gatenet CONFIG`; runs land in artifacts/<name>/)"
         )));
     }
-    Config::load(&run.config())
+    Config::load_stored(&run.config())
         .map_err(|e| Failure::usage(format!("the run's config.toml cannot be used: {e}")))
 }
 

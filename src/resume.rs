@@ -2,11 +2,14 @@
 //! checkpoint to continue from found and verified, newer leftovers removed, and metrics.csv cut
 //! back to that checkpoint's epoch. Nothing is changed on disk until every check has passed.
 
+use crate::artifacts::Part;
 use crate::artifacts::{RunDir, write_atomic};
 use crate::checkpoint;
 use crate::config::Config;
 use crate::failure::Failure;
-use crate::metrics::{EpochRow, resume_csv};
+use crate::metrics::{CutCsv, EpochRow};
+use crate::model::Mlp;
+use burn::module::Module;
 
 /// A run ready to continue after `epoch`.
 pub struct Resumed {
@@ -27,6 +30,8 @@ pub struct Resumed {
     /// The text of the new config.toml: the resolved config under a header that records
     /// every resume that changed a setting.
     pub config_toml: String,
+    /// Train no further than this epoch: set when a finished run only lacks its final files.
+    pub stop_at: Option<usize>,
 }
 
 pub enum Plan {
@@ -44,7 +49,7 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
             "nothing to resume in {folder}/: no run was trained there (it has no config.toml); train it first without --resume"
         )));
     }
-    let saved = Config::load(&run.config())
+    let saved = Config::load_stored(&run.config())
         .map_err(|e| Failure::usage(format!("cannot resume: the run's own config cannot be read: {e}")))?;
     let mut config = config.clone();
     config.model.init = saved.model.init;
@@ -60,33 +65,88 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
         eprintln!("warning: {warning}");
     }
     let epoch = found.manifest.epoch;
+    fits(run, &config, &found.manifest).map_err(|why| {
+        Failure::usage(format!("cannot resume from the checkpoint of epoch {epoch}: {why}"))
+    })?;
+    let cut = CutCsv::read(&run.metrics(), epoch, config.layers()).map_err(Failure::runtime)?;
+
+    // A run whose last checkpoint ends it needs no more epochs; if it stopped before writing
+    // model.bpk and summary.json (killed, or Ctrl-C in its last epoch), resuming finishes it.
     let training = &config.training;
-    if epoch >= training.num_epochs {
-        return Ok(Plan::Done(format!(
-            "{folder}/ already ran {epoch} epochs, and training.num_epochs is {}: nothing to do; raise num_epochs to train further",
+    let finished = run.model().is_file() && run.summary().is_file();
+    let done = if epoch >= training.num_epochs {
+        Some(format!(
+            "already ran {epoch} epochs, and training.num_epochs is {}: nothing to do; raise num_epochs to train further",
             training.num_epochs
-        )));
-    }
-    if found.manifest.converged && training.tolerance >= found.manifest.tolerance {
-        return Ok(Plan::Done(format!(
-            "{folder}/ converged at epoch {epoch} (every output within {}): nothing to do; lower training.tolerance to train further",
+        ))
+    } else if found.manifest.converged && training.tolerance >= found.manifest.tolerance {
+        Some(format!(
+            "converged at epoch {epoch} (every output within {}): nothing to do; lower training.tolerance to train further",
             found.manifest.tolerance
-        )));
+        ))
+    } else {
+        None
+    };
+    if let (Some(message), true) = (&done, finished) {
+        return Ok(Plan::Done(format!("{folder}/ {message}")));
     }
 
-    // Every check passed: from here on the folder is changed.
+    // Every check passed: from here on the folder is changed. The outputs of an earlier end
+    // go, so that nothing in the folder describes a run that is being continued.
     run.remove_stray_tmp().map_err(Failure::runtime)?;
     for newer in run.checkpoint_epochs().into_iter().filter(|&e| e > epoch) {
         run.remove_checkpoint(newer).map_err(Failure::runtime)?;
     }
-    let (metrics, rows) = resume_csv(&run.metrics(), epoch, config.layers()).map_err(Failure::runtime)?;
-    let last_config_epoch = rows.last().map_or(1, |r| r.config_epoch);
+    run.remove_outputs().map_err(Failure::runtime)?;
+    let metrics = cut.write(&run.metrics()).map_err(Failure::runtime)?;
+    let last_config_epoch = cut.rows.last().map_or(1, |r| r.config_epoch);
     let config_epoch = if changes.retrains { epoch + 1 } else { last_config_epoch };
     let config_toml = with_history(&run.config(), &config, epoch, &changes.taken)?;
     write_atomic(&run.config(), config_toml.as_bytes()).map_err(Failure::runtime)?;
     let mut saved: Vec<usize> = run.checkpoint_epochs().into_iter().filter(|&e| e <= epoch).collect();
     saved.reverse();
-    Ok(Plan::Continue(Box::new(Resumed { epoch, metrics, rows, config_epoch, saved, config, config_toml })))
+    // Finishing trains no epoch: the run ends where its checkpoint is.
+    let stop_at = done.map(|_| epoch);
+    Ok(Plan::Continue(Box::new(Resumed {
+        epoch,
+        metrics,
+        rows: cut.rows,
+        config_epoch,
+        saved,
+        config,
+        config_toml,
+        stop_at,
+    })))
+}
+
+/// Whether the checkpoint belongs to this config's network and data order: its model record
+/// must load into the network the config describes (Burn would panic on a mismatch), and its
+/// seed must be the config's.
+fn fits(run: &RunDir, config: &Config, manifest: &checkpoint::Manifest) -> Result<(), String> {
+    if manifest.seed != config.seed {
+        return Err(format!(
+            "it was written with seed {}, and the config has seed {}",
+            manifest.seed, config.seed
+        ));
+    }
+    let table = config.data.gate.expect("validated: a data source").table();
+    #[allow(deprecated)] // a CPU device only to try the record on
+    let device = burn::tensor::Device::ndarray();
+    let model = Mlp::new(
+        table.input_width,
+        table.target_width,
+        &config.model,
+        config.training.loss,
+        config.seed,
+        &device,
+    );
+    let path = run.checkpoint_file(Part::Model, manifest.epoch);
+    let record =
+        burn::store::ModuleRecord::load(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    model
+        .try_load_record(record)
+        .map(|_| ())
+        .map_err(|e| format!("its weights do not fit the network of this config: {e}"))
 }
 
 /// The new config.toml: the header of the old one (a comment line per earlier change), a line

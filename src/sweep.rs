@@ -168,6 +168,9 @@ fn run_one(base: &Config, setting: &Setting, seed: u64, device: &burn::tensor::D
         learn(&config, device, start, Style::Quiet, started)
     }));
     match learned {
+        Ok(Ok(learned)) if matches!(learned.end, Some((_, crate::stopping::Ending::Interrupted))) => {
+            result.error = Some("interrupted by Ctrl-C".into());
+        }
         Ok(Ok(learned)) => {
             let tolerance = config.training.tolerance;
             result.converged_epoch =

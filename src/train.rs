@@ -99,13 +99,19 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
             Plan::Done(message) => return Ok(Outcome::NothingToDo(message)),
         },
     };
-    let Resumed { epoch, metrics, rows, config_epoch, saved, config, config_toml } = resumed;
+    let Resumed { epoch, metrics, rows, config_epoch, saved, config, config_toml, stop_at } = resumed;
     let manifests = Manifests::new(run.clone(), &config_toml, config.seed, config.training.tolerance);
     let start = Start { epoch, rows, config_epoch, saves: Some(Saves { metrics, manifests, saved }) };
-    let learned = learn(&config, &device, start, Style::for_stderr(options.quiet), started)?;
+    // A run that only lacks its final files trains no further than its checkpoint.
+    let mut learning = config.clone();
+    learning.training.num_epochs = stop_at.unwrap_or(config.training.num_epochs);
+    let learned = learn(&learning, &device, start, Style::for_stderr(options.quiet), started)?;
     let Learned { model, rows, end, before, table } = learned;
 
-    if let Some((epoch, Ending::Interrupted)) = end {
+    // Ctrl-C during the last epoch still lets the run finish: nothing is left to resume.
+    if let Some((epoch, Ending::Interrupted)) = end
+        && epoch < learning.training.num_epochs
+    {
         return Ok(Outcome::Interrupted { epoch });
     }
     // A diverged run keeps its last finite checkpoint instead of writing NaN weights.
@@ -117,7 +123,7 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
     }
     let after = outputs(&model, &table, &device)?;
     let mut summary = Summary::new(&config, &table, before, after, &rows, started.elapsed().as_secs_f64());
-    summary.last_checkpoint = run.checkpoint_epochs().first().copied();
+    summary.last_checkpoint = crate::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
     write_atomic(&run.summary(), summary.to_json().as_bytes()).map_err(Failure::runtime)?;
     // A picture that cannot be drawn does not undo a finished run: it is reported, not fatal.
     if let Err(message) = pictures::draw(run, &rows, summary.converged_epoch, config.layers(), &model, &table)
@@ -255,6 +261,7 @@ fn fresh(config: &Config, run: &RunDir) -> Result<Resumed, Failure> {
         saved: Vec::new(),
         config: config.clone(),
         config_toml,
+        stop_at: None,
     })
 }
 

@@ -265,7 +265,7 @@ fn wrong_types_and_out_of_range_values_are_all_reported_at_once() {
         &[
             "range.toml:4:1: model.hidden_sizes: expected every width between 1 and",
             "range.toml:6:1: optimizer.learning_rate: expected a finite number > 0, found -0.5",
-            "range.toml:8:1: training.num_epochs: expected at least 1, found 0",
+            "range.toml:8:1: training.num_epochs: expected between 1 and 100000000, found 0",
             "range.toml:9:1: training.batch_size",
         ],
     );

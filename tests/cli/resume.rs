@@ -243,3 +243,48 @@ fn ctrl_c_saves_the_epoch_exits_130_and_resumes_to_the_same_result() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_same(dir.path(), &expected, "Ctrl-C");
 }
+
+#[test]
+fn a_run_killed_after_its_last_checkpoint_is_finished_by_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run(dir.path(), &config("adam", 40, 10), &[]).status.success());
+    let expected = outcome(dir.path());
+    // As if the process died between the final checkpoint and model.bpk.
+    std::fs::remove_file(folder(dir.path()).join("model.bpk")).unwrap();
+    std::fs::remove_file(folder(dir.path()).join("summary.json")).unwrap();
+    let out = run(dir.path(), &config("adam", 40, 10), &["--resume"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(outcome(dir.path()) == expected, "the finished files are the uninterrupted run's");
+    assert!(folder(dir.path()).join("summary.json").is_file());
+}
+
+#[test]
+fn a_checkpoint_that_does_not_fit_the_network_is_refused_not_loaded() {
+    // A checkpoint folder copied from a run of another width: every file is whole, but the
+    // weights have other shapes, which Burn would panic on.
+    let (wide, narrow) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run(wide.path(), &config("adam", 20, 10).replace("hidden_sizes = [4]", "hidden_sizes = [8]"), &[]);
+    run(narrow.path(), &config("adam", 20, 10), &[]);
+    let (from, to) = (folder(wide.path()).join("checkpoint"), folder(narrow.path()).join("checkpoint"));
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+    }
+    let out = run(narrow.path(), &config("adam", 40, 10), &["--resume"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("do not fit the network"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_new_rate_with_a_decaying_schedule_is_refused_rather_than_silently_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let decaying = config("adam", 30, 10)
+        .replace("learning_rate = 0.02", "learning_rate = 0.02\nschedule = \"exponential\"");
+    run(dir.path(), &decaying, &[]);
+    let changed = decaying
+        .replace("learning_rate = 0.02", "learning_rate = 0.01")
+        .replace("num_epochs = 30", "num_epochs = 60");
+    let out = run(dir.path(), &changed, &["--resume"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("optimizer.learning_rate: 0.02 -> 0.01"), "{}", stderr(&out));
+}
