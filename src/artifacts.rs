@@ -178,6 +178,59 @@ impl RunDir {
     }
 }
 
+/// A run folder held by this process: `.lock` holds its pid, and goes when this value does.
+pub struct RunLock {
+    path: PathBuf,
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl RunDir {
+    /// Takes the run folder for this process, so that two runs never write into one folder.
+    /// A lock left by a process that no longer exists (killed, crashed) is taken over.
+    pub fn lock(&self) -> Result<RunLock, String> {
+        std::fs::create_dir_all(&self.root)
+            .map_err(|e| format!("cannot create the run folder {}: {e}", self.root.display()))?;
+        let path = self.root.join(".lock");
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut file) => {
+                    let _ = write!(file, "{}", std::process::id());
+                    return Ok(RunLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder =
+                        std::fs::read_to_string(&path).ok().and_then(|t| t.trim().parse::<u32>().ok());
+                    if let Some(pid) = holder.filter(|&pid| process_exists(pid)) {
+                        return Err(format!(
+                            "{} is in use by another gatenet process (pid {pid}); wait for it, or stop it first",
+                            self.root.display()
+                        ));
+                    }
+                    let _ = std::fs::remove_file(&path); // stale: its process is gone
+                }
+                Err(e) => return Err(format!("cannot lock {}: {e}", path.display())),
+            }
+        }
+        Err(format!("cannot lock {}: another process keeps taking it", path.display()))
+    }
+}
+
+fn process_exists(pid: u32) -> bool {
+    #[cfg(unix)]
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    unsafe {
+        libc::kill(pid as libc::pid_t, 0) == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    true
+}
+
 /// The three files Burn saves per checkpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Part {

@@ -89,6 +89,7 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
     let started = Instant::now();
     let device = config.backend.select(config.device).map_err(Failure::usage)?;
     crate::pin::pin_for(config.backend);
+    let _lock = run.lock().map_err(Failure::usage)?;
 
     // A new run writes its config before anything else, so that even a run that dies says
     // what it was; a resumed one is checked against the run folder and the checkpoint first.

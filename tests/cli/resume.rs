@@ -288,3 +288,22 @@ fn a_new_rate_with_a_decaying_schedule_is_refused_rather_than_silently_ignored()
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("optimizer.learning_rate: 0.02 -> 0.01"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_second_run_into_a_folder_in_use_is_refused_naming_the_other_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config("sgd", 3000, 500);
+    let mut first = start(dir.path(), &text);
+    let out = run(dir.path(), &text, &[]);
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("in use by another gatenet process (pid {})", first.id())),
+        "{}",
+        stderr(&out)
+    );
+    // The killed run's lock is stale: resuming takes it over.
+    let out = run(dir.path(), &text, &["--resume"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
