@@ -9,7 +9,7 @@
 
 use crate::activation::{Activation, OutputActivation};
 use crate::backend::{Adapter, BackendName};
-use crate::data::Gate;
+use crate::data::{Gate, MAX_GATE_INPUTS, Table};
 use crate::init::Init;
 use crate::loss::Loss;
 use crate::optim::{OptimizerName, Schedule};
@@ -59,8 +59,27 @@ impl Default for Config {
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DataSection {
-    /// A 2-input truth table, rows 00, 01, 10, 11: and, or, nand, nor, xor, xnor.
+    /// A truth table: and, or, nand, nor, xor (parity), xnor, majority.
     pub gate: Option<Gate>,
+    /// The gate's number of inputs, 1 to 16 (2^inputs rows). Default 2.
+    pub inputs: Option<usize>,
+}
+
+impl DataSection {
+    /// The rows to learn.
+    pub fn table(&self) -> Table {
+        self.gate.expect("validated: a data source").table(self.inputs.unwrap_or(2))
+    }
+
+    /// Inputs and outputs per row.
+    pub fn widths(&self) -> (usize, usize) {
+        (self.inputs.unwrap_or(2), 1)
+    }
+
+    /// Rows in the training data.
+    pub fn rows(&self) -> usize {
+        1 << self.inputs.unwrap_or(2).min(MAX_GATE_INPUTS)
+    }
 }
 
 /// `[model]`: the network between the inputs and the outputs.
@@ -267,9 +286,16 @@ impl Config {
         check(
             self.data.gate.is_some(),
             "data",
-            "expected a data source: add a [data] table with `gate = \"or\"` (or and, nand, nor, xor, xnor)"
+            "expected a data source: add a [data] table with `gate = \"or\"` (or and, nand, nor, xor, xnor, majority)"
                 .into(),
         );
+        if let Some(inputs) = self.data.inputs {
+            check(
+                (1..=MAX_GATE_INPUTS).contains(&inputs),
+                "data.inputs",
+                format!("expected between 1 and {MAX_GATE_INPUTS} inputs (2^inputs rows), found {inputs}"),
+            );
+        }
 
         let model = &self.model;
         for (i, &width) in model.hidden_sizes.iter().enumerate() {
@@ -290,10 +316,10 @@ impl Config {
             );
         }
         if model.hidden_sizes.iter().all(|w| (1..=MAX_WIDTH).contains(w)) {
-            // Gates have 2 inputs and 1 output.
-            let mut widths = vec![2];
+            let (inputs, outputs) = self.data.widths();
+            let mut widths = vec![inputs.min(MAX_GATE_INPUTS)];
             widths.extend(&model.hidden_sizes);
-            widths.push(1);
+            widths.push(outputs);
             let params: usize = widths.windows(2).map(|p| p[0] * p[1] + p[1]).sum();
             check(
                 params <= MAX_PARAMETERS,
@@ -449,10 +475,10 @@ impl Config {
         );
         if let Some(batch) = t.batch_size {
             let expected = match self.data.gate {
-                Some(gate) => format!("between 1 and the {} rows of the {gate} table", gate.rows()),
+                Some(gate) => format!("between 1 and the {} rows of the {gate} table", self.data.rows()),
                 None => "at least 1".into(),
             };
-            let rows = self.data.gate.map_or(usize::MAX, |gate| gate.rows());
+            let rows = self.data.gate.map_or(usize::MAX, |_| self.data.rows());
             check(
                 (1..=rows).contains(&batch),
                 "training.batch_size",
@@ -484,8 +510,9 @@ impl Config {
             Schedule::Step => opt.gamma = opt.gamma.or(Some(0.1)),
             Schedule::Exponential => opt.gamma = opt.gamma.or(Some(0.99)),
         }
-        if let Some(gate) = self.data.gate {
-            self.training.batch_size = self.training.batch_size.or(Some(gate.rows()));
+        if self.data.gate.is_some() {
+            self.data.inputs = self.data.inputs.or(Some(2));
+            self.training.batch_size = self.training.batch_size.or(Some(self.data.rows()));
         }
         self
     }
@@ -493,9 +520,10 @@ impl Config {
     /// What differs in `new`, for resuming a run written under `self`.
     pub fn changes(&self, new: &Config) -> Changes {
         // They define the model, the data, the data order or the optimizer's state.
-        const FIXED: [&str; 8] = [
+        const FIXED: [&str; 9] = [
             "seed",
             "data.gate",
+            "data.inputs",
             "model.hidden_sizes",
             "model.activation",
             "model.output_activation",

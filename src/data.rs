@@ -15,7 +15,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// A 2-input logic gate (`data.gate`).
+/// A logic gate over `data.inputs` inputs (`data.gate`), learned from its whole truth table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Gate {
@@ -23,32 +23,39 @@ pub enum Gate {
     Or,
     Nand,
     Nor,
+    /// 1 when an odd number of inputs are 1 (parity); the classic XOR for 2 inputs.
     Xor,
+    /// 1 when an even number of inputs are 1.
     Xnor,
+    /// 1 when more than half of the inputs are 1.
+    Majority,
 }
 
-impl Gate {
-    pub fn rows(self) -> usize {
-        4
-    }
+/// The most inputs a truth table may have: 2^16 = 65,536 rows.
+pub const MAX_GATE_INPUTS: usize = 16;
 
-    fn output(self, a: bool, b: bool) -> bool {
+impl Gate {
+    fn output(self, bits: &[bool]) -> bool {
+        let ones = bits.iter().filter(|&&b| b).count();
         match self {
-            Self::And => a && b,
-            Self::Or => a || b,
-            Self::Nand => !(a && b),
-            Self::Nor => !(a || b),
-            Self::Xor => a != b,
-            Self::Xnor => a == b,
+            Self::And => ones == bits.len(),
+            Self::Or => ones > 0,
+            Self::Nand => ones < bits.len(),
+            Self::Nor => ones == 0,
+            Self::Xor => ones % 2 == 1,
+            Self::Xnor => ones % 2 == 0,
+            Self::Majority => 2 * ones > bits.len(),
         }
     }
 
-    /// The truth table, rows in the order 00, 01, 10, 11.
-    pub fn table(self) -> Table {
-        let mut table = Table::new(2, 1);
-        for (a, b) in [(false, false), (false, true), (true, false), (true, true)] {
-            let bit = |v: bool| if v { 1.0 } else { 0.0 };
-            table.push(&[bit(a), bit(b)], &[bit(self.output(a, b))]);
+    /// The truth table over `inputs` inputs, rows counting up in binary with the first input
+    /// as the most significant bit: 00, 01, 10, 11 for two inputs.
+    pub fn table(self, inputs: usize) -> Table {
+        let mut table = Table::new(inputs, 1);
+        for row in 0..1usize << inputs {
+            let bits: Vec<bool> = (0..inputs).map(|i| row >> (inputs - 1 - i) & 1 == 1).collect();
+            let values: Vec<f32> = bits.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect();
+            table.push(&values, &[if self.output(&bits) { 1.0 } else { 0.0 }]);
         }
         table
     }
@@ -241,20 +248,28 @@ mod tests {
 
     #[test]
     fn truth_tables_list_rows_00_01_10_11() {
-        let outputs = |gate: Gate| gate.table().targets;
+        let outputs = |gate: Gate| gate.table(2).targets;
         assert_eq!(outputs(Gate::Or), [0.0, 1.0, 1.0, 1.0]);
         assert_eq!(outputs(Gate::And), [0.0, 0.0, 0.0, 1.0]);
         assert_eq!(outputs(Gate::Xor), [0.0, 1.0, 1.0, 0.0]);
         assert_eq!(outputs(Gate::Xnor), [1.0, 0.0, 0.0, 1.0]);
         assert_eq!(outputs(Gate::Nand), [1.0, 1.0, 1.0, 0.0]);
         assert_eq!(outputs(Gate::Nor), [1.0, 0.0, 0.0, 0.0]);
-        assert_eq!(Gate::Or.table().inputs, [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0]);
+        assert_eq!(Gate::Or.table(2).inputs, [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn three_input_parity_and_majority_count_the_ones() {
+        assert_eq!(Gate::Xor.table(3).targets, [0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0]);
+        assert_eq!(Gate::Majority.table(3).targets, [0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0]);
+        assert_eq!(Gate::And.table(4).rows(), 16);
+        assert_eq!(&Gate::Or.table(3).inputs[3..6], [0.0, 0.0, 1.0], "row 1 is 001");
     }
 
     #[test]
     fn an_epochs_order_depends_only_on_seed_and_epoch() {
         let device = Device::default();
-        let loader = |first| XyLoader::new(Arc::new(Gate::Xor.table()), 1, 5, true, first, &device);
+        let loader = |first| XyLoader::new(Arc::new(Gate::Xor.table(2)), 1, 5, true, first, &device);
         let (a, b) = (loader(1), loader(7));
         assert_eq!(a.order(7), b.order(7));
         let mut sorted = a.order(3);

@@ -44,7 +44,7 @@ pub fn gradcheck(config: &Config, points: Option<usize>) -> Result<(Vec<Checked>
     device
         .configure(FloatDType::F64)
         .map_err(|e| Failure::runtime(format!("cannot switch the ndarray backend to float64: {e:?}")))?;
-    let table = config.data.gate.expect("validated: a data source").table();
+    let table = config.data.table();
     let all: Vec<usize> = (0..table.rows()).collect();
     let autodiff = device.clone().autodiff();
     let model = Mlp::new(
@@ -166,7 +166,7 @@ fn choose(len: usize, points: Option<usize>, rng: &mut SplitMix64) -> Vec<usize>
 
 fn report(config: &Config, results: &[Checked]) -> String {
     let mut out = String::new();
-    let mut widths = vec!["2".to_string()];
+    let mut widths = vec![config.data.widths().0.to_string()];
     widths.extend(config.model.hidden_sizes.iter().map(|w| w.to_string()));
     widths.push("1".into());
     let _ = writeln!(

@@ -129,7 +129,7 @@ fn fits(run: &RunDir, config: &Config, manifest: &checkpoint::Manifest) -> Resul
             manifest.seed, config.seed
         ));
     }
-    let table = config.data.gate.expect("validated: a data source").table();
+    let table = config.data.table();
     #[allow(deprecated)] // a CPU device only to try the record on
     let device = burn::tensor::Device::ndarray();
     let model = Mlp::new(

@@ -171,7 +171,7 @@ pub fn learn(
     style: Style,
     started: Instant,
 ) -> Result<Learned, Failure> {
-    let table = Arc::new(config.data.gate.expect("validated: a data source").table());
+    let table = Arc::new(config.data.table());
     // Built on the autodiff device: weights made from data are tracked only if they start there.
     let autodiff = device.clone().autodiff();
     let model = Mlp::new(

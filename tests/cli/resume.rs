@@ -190,11 +190,11 @@ fn start(dir: &Path, text: &str) -> Child {
     let first = Instant::now();
     let checkpoints = folder(dir).join("checkpoint");
     let has_manifest = || {
-        std::fs::read_dir(&checkpoints)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with("manifest-"))
+        std::fs::read_dir(&checkpoints).into_iter().flatten().flatten().any(|e| {
+            // A complete manifest, not the temporary file it is renamed from.
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("manifest-") && name.ends_with(".json")
+        })
     };
     while !has_manifest() {
         assert!(first.elapsed() < Duration::from_secs(30), "no checkpoint after 30 s");
