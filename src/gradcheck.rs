@@ -47,14 +47,7 @@ pub fn gradcheck(config: &Config, points: Option<usize>) -> Result<(Vec<Checked>
     let table = config.data.table();
     let all: Vec<usize> = (0..table.rows()).collect();
     let autodiff = device.clone().autodiff();
-    let model = Mlp::new(
-        table.input_width,
-        table.target_width,
-        &config.model,
-        config.training.loss,
-        config.seed,
-        &autodiff,
-    );
+    let model = Mlp::from_config(config, &autodiff);
     let batch = table.batch(&all, &autodiff);
     let loss_of = |m: &Mlp, inputs: Tensor<2>, targets: Tensor<2>| {
         let logits = m.logits(inputs);

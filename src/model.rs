@@ -2,7 +2,7 @@
 //! and the output activation last. Training concerns (loss, steps) live in `train.rs`.
 
 use crate::activation::{Activation, OutputActivation};
-use crate::config::ModelSection;
+use crate::config::{Config, ModelSection};
 use crate::init::SplitMix64;
 use crate::loss::Loss;
 use burn::module::{Module, Param, ParamId};
@@ -60,6 +60,12 @@ impl Mlp {
             loss,
             frozen: model.freeze.clone(),
         }
+    }
+
+    /// The network a config describes, for its data's widths, with its first weights.
+    pub fn from_config(config: &Config, device: &Device) -> Mlp {
+        let (inputs, outputs) = config.data.widths();
+        Mlp::new(inputs, outputs, &config.model, config.training.loss, config.seed, device)
     }
 
     /// `[rows, input_width] -> [rows, output_width]`, before the output activation.

@@ -5,7 +5,6 @@
 use crate::artifacts::RunDir;
 use crate::checkpoint;
 use crate::config::Config;
-use crate::data::Table;
 use crate::failure::Failure;
 use crate::model::Mlp;
 use crate::summary::join;
@@ -30,7 +29,7 @@ pub fn predict(request: &Request) -> Result<String, Failure> {
     let run = RunDir::at(&request.run);
     let config = load_run_config(&run)?;
     let table = config.data.table();
-    let (model, source) = load_model(&run, &config, &table, request.epoch)?;
+    let (model, source) = load_model(&run, &config, request.epoch)?;
     let width = table.input_width;
     if let Some(csv) = &request.csv {
         let rows = read_csv(csv, width)?;
@@ -81,22 +80,10 @@ pub fn load_run_config(run: &RunDir) -> Result<Config, Failure> {
         .map_err(|e| Failure::usage(format!("the run's config.toml cannot be used: {e}")))
 }
 
-fn load_model(
-    run: &RunDir,
-    config: &Config,
-    table: &Table,
-    epoch: Option<usize>,
-) -> Result<(Mlp, String), Failure> {
+fn load_model(run: &RunDir, config: &Config, epoch: Option<usize>) -> Result<(Mlp, String), Failure> {
     #[allow(deprecated)] // the reference CPU backend; see backend.rs
     let device = Device::ndarray();
-    let empty = Mlp::new(
-        table.input_width,
-        table.target_width,
-        &config.model,
-        config.training.loss,
-        config.seed,
-        &device,
-    );
+    let empty = Mlp::from_config(config, &device);
     let (path, source) = match epoch {
         None => (run.model(), "model.bpk".to_string()),
         Some(epoch) => {

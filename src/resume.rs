@@ -129,17 +129,9 @@ fn fits(run: &RunDir, config: &Config, manifest: &checkpoint::Manifest) -> Resul
             manifest.seed, config.seed
         ));
     }
-    let table = config.data.table();
     #[allow(deprecated)] // a CPU device only to try the record on
     let device = burn::tensor::Device::ndarray();
-    let model = Mlp::new(
-        table.input_width,
-        table.target_width,
-        &config.model,
-        config.training.loss,
-        config.seed,
-        &device,
-    );
+    let model = Mlp::from_config(config, &device);
     let path = run.checkpoint_file(Part::Model, manifest.epoch);
     let record =
         burn::store::ModuleRecord::load(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;

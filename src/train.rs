@@ -174,14 +174,7 @@ pub fn learn(
     let table = Arc::new(config.data.table());
     // Built on the autodiff device: weights made from data are tracked only if they start there.
     let autodiff = device.clone().autodiff();
-    let model = Mlp::new(
-        table.input_width,
-        table.target_width,
-        &config.model,
-        config.training.loss,
-        config.seed,
-        &autodiff,
-    );
+    let model = Mlp::from_config(config, &autodiff);
     let before = outputs(&model.valid(), &table, device)?;
     let batch_size = config.training.batch_size.expect("resolved: batch size");
     let steps_per_epoch = table.rows().div_ceil(batch_size);
