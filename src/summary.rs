@@ -170,7 +170,7 @@ impl Summary {
         }
         let _ = writeln!(
             out,
-            "artifacts: {run_folder}/ (config.toml, metrics.csv, model.bpk, summary.json, checkpoint/)"
+            "artifacts: {run_folder}/ (config.toml, metrics.csv, model.bpk, summary.json, checkpoint/, loss.svg, loss.png, boundary.png, layers.png)"
         );
         out
     }
