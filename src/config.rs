@@ -14,6 +14,7 @@ use crate::init::Init;
 use crate::loss::Loss;
 use crate::optim::{OptimizerName, Schedule};
 use crate::sweep::SweepSection;
+use crate::synthetic::Synthetic;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -55,7 +56,7 @@ impl Default for Config {
     }
 }
 
-/// `[data]`: what to learn.
+/// `[data]`: what to learn: a truth table (`gate`) or a synthetic 2-D dataset (`synthetic`).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DataSection {
@@ -63,22 +64,56 @@ pub struct DataSection {
     pub gate: Option<Gate>,
     /// The gate's number of inputs, 1 to 16 (2^inputs rows). Default 2.
     pub inputs: Option<usize>,
+    /// A 2-D dataset: circle, xor, gauss, spiral, moons.
+    pub synthetic: Option<Synthetic>,
+    /// Points in the synthetic dataset, training and validation together. Default 500.
+    pub samples: Option<usize>,
+    /// How much the synthetic classes blur into each other, 0 to 1. Default 0.1.
+    pub noise: Option<f64>,
+    /// The share of the synthetic points held out for validation. Default 0.2.
+    pub valid_fraction: Option<f64>,
 }
 
 impl DataSection {
-    /// The rows to learn.
-    pub fn table(&self) -> Table {
-        self.gate.expect("validated: a data source").table(self.inputs.unwrap_or(2))
+    /// The rows to train on.
+    pub fn table(&self, seed: u64) -> Table {
+        self.split(seed).0
+    }
+
+    /// The rows to validate on; `None` when they are the training rows (a truth table).
+    pub fn valid_table(&self, seed: u64) -> Option<Table> {
+        self.split(seed).1
+    }
+
+    fn split(&self, seed: u64) -> (Table, Option<Table>) {
+        match (self.gate, self.synthetic) {
+            (Some(gate), _) => (gate.table(self.inputs.unwrap_or(2)), None),
+            (None, Some(kind)) => {
+                let all = kind.table(self.samples.unwrap_or(500), self.noise.unwrap_or(0.1), seed);
+                let (train, valid) = all.shuffled_split(self.valid_rows(), seed);
+                (train, Some(valid))
+            }
+            (None, None) => panic!("validated: a data source"),
+        }
+    }
+
+    fn valid_rows(&self) -> usize {
+        let samples = self.samples.unwrap_or(500);
+        ((samples as f64 * self.valid_fraction.unwrap_or(0.2)).round() as usize)
+            .clamp(1, samples.saturating_sub(1).max(1))
     }
 
     /// Inputs and outputs per row.
     pub fn widths(&self) -> (usize, usize) {
-        (self.inputs.unwrap_or(2), 1)
+        if self.synthetic.is_some() { (2, 1) } else { (self.inputs.unwrap_or(2), 1) }
     }
 
     /// Rows in the training data.
     pub fn rows(&self) -> usize {
-        1 << self.inputs.unwrap_or(2).min(MAX_GATE_INPUTS)
+        match self.synthetic {
+            Some(_) => self.samples.unwrap_or(500).saturating_sub(self.valid_rows()),
+            None => 1 << self.inputs.unwrap_or(2).min(MAX_GATE_INPUTS),
+        }
     }
 }
 
@@ -174,11 +209,20 @@ pub struct TrainingSection {
     pub tolerance: f64,
     /// Epochs between checkpoints; the last epoch is always saved. Default 100.
     pub checkpoint_every: usize,
+    /// Stop when the validation loss has not improved for this many epochs. Default: never.
+    pub patience: Option<usize>,
 }
 
 impl Default for TrainingSection {
     fn default() -> Self {
-        Self { num_epochs: 1000, batch_size: None, loss: Loss::Mse, tolerance: 0.1, checkpoint_every: 100 }
+        Self {
+            num_epochs: 1000,
+            batch_size: None,
+            loss: Loss::Mse,
+            tolerance: 0.1,
+            checkpoint_every: 100,
+            patience: None,
+        }
     }
 }
 
@@ -283,10 +327,59 @@ impl Config {
             "device",
             format!("chooses a wgpu adapter and needs backend = \"wgpu\" (backend is \"{}\")", self.backend),
         );
+        let data = &self.data;
         check(
-            self.data.gate.is_some(),
+            !(data.gate.is_some() && data.synthetic.is_some()),
             "data",
-            "expected a data source: add a [data] table with `gate = \"or\"` (or and, nand, nor, xor, xnor, majority)"
+            "expected one data source, found both `gate` and `synthetic`".into(),
+        );
+        let gate_only = |value: bool, key: &str| {
+            (!value || data.gate.is_some(), format!("data.{key}"), "applies to `gate` data only".to_string())
+        };
+        let synthetic_only = |value: bool, key: &str| {
+            (
+                !value || data.synthetic.is_some(),
+                format!("data.{key}"),
+                "applies to `synthetic` data only (a truth table trains and validates on its own rows)"
+                    .to_string(),
+            )
+        };
+        for (ok, key, message) in [
+            gate_only(data.inputs.is_some(), "inputs"),
+            synthetic_only(data.samples.is_some(), "samples"),
+            synthetic_only(data.noise.is_some(), "noise"),
+            synthetic_only(data.valid_fraction.is_some(), "valid_fraction"),
+        ] {
+            check(ok, &key, message);
+        }
+        if let Some(samples) = data.samples {
+            check(
+                (10..=1_000_000).contains(&samples),
+                "data.samples",
+                format!("expected between 10 and 1000000, found {samples}"),
+            );
+        }
+        if let Some(noise) = data.noise {
+            check(
+                (0.0..=1.0).contains(&noise),
+                "data.noise",
+                format!("expected a number between 0 and 1, found {noise}"),
+            );
+        }
+        if let Some(share) = data.valid_fraction {
+            check(
+                share > 0.0 && share <= 0.9,
+                "data.valid_fraction",
+                format!("expected a share above 0 and at most 0.9, found {share}"),
+            );
+        }
+        if let Some(patience) = self.training.patience {
+            check(patience >= 1, "training.patience", format!("expected at least 1 epoch, found {patience}"));
+        }
+        check(
+            self.data.gate.is_some() || self.data.synthetic.is_some(),
+            "data",
+            "expected a data source: add a [data] table with `gate = \"or\"` (or and, nand, nor, xor, xnor, majority), or `synthetic = \"circle\"` (or xor, gauss, spiral, moons)"
                 .into(),
         );
         if let Some(inputs) = self.data.inputs {
@@ -474,11 +567,13 @@ impl Config {
             format!("expected a finite number >= 0 (0 never stops early), found {}", t.tolerance),
         );
         if let Some(batch) = t.batch_size {
-            let expected = match self.data.gate {
-                Some(gate) => format!("between 1 and the {} rows of the {gate} table", self.data.rows()),
-                None => "at least 1".into(),
+            let known = self.data.gate.is_some() || self.data.synthetic.is_some();
+            let expected = if known {
+                format!("between 1 and the {} training rows", self.data.rows())
+            } else {
+                "at least 1".into()
             };
-            let rows = self.data.gate.map_or(usize::MAX, |_| self.data.rows());
+            let rows = if known { self.data.rows() } else { usize::MAX };
             check(
                 (1..=rows).contains(&batch),
                 "training.batch_size",
@@ -510,8 +605,13 @@ impl Config {
             Schedule::Step => opt.gamma = opt.gamma.or(Some(0.1)),
             Schedule::Exponential => opt.gamma = opt.gamma.or(Some(0.99)),
         }
-        if self.data.gate.is_some() {
-            self.data.inputs = self.data.inputs.or(Some(2));
+        if self.data.synthetic.is_some() {
+            self.data.samples = self.data.samples.or(Some(500));
+            self.data.noise = self.data.noise.or(Some(0.1));
+            self.data.valid_fraction = self.data.valid_fraction.or(Some(0.2));
+        }
+        if self.data.gate.is_some() || self.data.synthetic.is_some() {
+            self.data.inputs = self.data.inputs.or(self.data.gate.map(|_| 2));
             self.training.batch_size = self.training.batch_size.or(Some(self.data.rows()));
         }
         self
@@ -520,10 +620,14 @@ impl Config {
     /// What differs in `new`, for resuming a run written under `self`.
     pub fn changes(&self, new: &Config) -> Changes {
         // They define the model, the data, the data order or the optimizer's state.
-        const FIXED: [&str; 9] = [
+        const FIXED: [&str; 13] = [
             "seed",
             "data.gate",
             "data.inputs",
+            "data.synthetic",
+            "data.samples",
+            "data.noise",
+            "data.valid_fraction",
             "model.hidden_sizes",
             "model.activation",
             "model.output_activation",

@@ -99,6 +99,27 @@ impl Table {
         &self.targets[row * self.target_width..(row + 1) * self.target_width]
     }
 
+    /// The rows in a random order (drawn from `seed`), split into all but the last
+    /// `held_out` rows and those last rows.
+    pub fn shuffled_split(&self, held_out: usize, seed: u64) -> (Table, Table) {
+        let mut order: Vec<usize> = (0..self.rows()).collect();
+        let mut rng = SplitMix64::new(seed ^ 0x0005_B117);
+        for i in (1..order.len()).rev() {
+            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+        let (mut train, mut valid) = (
+            Table::new(self.input_width, self.target_width),
+            Table::new(self.input_width, self.target_width),
+        );
+        let cut = order.len().saturating_sub(held_out);
+        for (k, &row) in order.iter().enumerate() {
+            let part = if k < cut { &mut train } else { &mut valid };
+            part.push(self.input_row(row), self.target_row(row));
+        }
+        (train, valid)
+    }
+
     /// The given rows as one batch on `device`.
     pub fn batch(&self, rows: &[usize], device: &Device) -> XyBatch {
         let gather = |width: usize, row: fn(&Table, usize) -> &[f32]| {

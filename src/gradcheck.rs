@@ -44,7 +44,7 @@ pub fn gradcheck(config: &Config, points: Option<usize>) -> Result<(Vec<Checked>
     device
         .configure(FloatDType::F64)
         .map_err(|e| Failure::runtime(format!("cannot switch the ndarray backend to float64: {e:?}")))?;
-    let table = config.data.table();
+    let table = config.data.table(config.seed);
     let all: Vec<usize> = (0..table.rows()).collect();
     let autodiff = device.clone().autodiff();
     let model = Mlp::from_config(config, &autodiff);

@@ -71,7 +71,7 @@ impl SplitMix64 {
     }
 
     /// Standard normal by Box-Muller (one of the pair is used, for simplicity).
-    fn normal(&mut self) -> f64 {
+    pub fn normal(&mut self) -> f64 {
         let u1 = 1.0 - self.unit(); // in (0, 1], so the log is finite
         let u2 = self.unit();
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()

@@ -27,4 +27,5 @@ pub mod resume;
 pub mod stopping;
 pub mod summary;
 pub mod sweep;
+pub mod synthetic;
 pub mod train;

@@ -28,7 +28,7 @@ pub struct Request {
 pub fn predict(request: &Request) -> Result<String, Failure> {
     let run = RunDir::at(&request.run);
     let config = load_run_config(&run)?;
-    let table = config.data.table();
+    let table = config.data.table(config.seed);
     let (model, source) = load_model(&run, &config, request.epoch)?;
     let width = table.input_width;
     if let Some(csv) = &request.csv {

@@ -6,7 +6,7 @@
 
 use crate::checkpoint::Manifests;
 use crate::interrupt;
-use crate::metrics::MAX_ERROR;
+use crate::metrics::{History, MAX_ERROR};
 use burn::train::EarlyStoppingStrategy;
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
 use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
@@ -20,6 +20,37 @@ pub enum Ending {
     Interrupted,
     /// The outputs became NaN or infinite: the epoch is not saved, the previous save stays.
     Diverged,
+    /// The validation loss has not improved for `training.patience` epochs.
+    NoImprovement,
+}
+
+/// `training.patience`, with the history it reads the validation losses from.
+#[derive(Clone)]
+pub struct Patience {
+    pub epochs: usize,
+    pub history: History,
+}
+
+impl Patience {
+    /// True when the validation loss last improved `epochs` or more epochs before `epoch`. An
+    /// improvement must beat the best so far by 0.01% of it, so that a loss creeping down by
+    /// rounding noise does not keep a finished run going forever.
+    fn exhausted(&self, epoch: usize) -> bool {
+        let log = self.history.lock().expect("history lock");
+        last_improvement(log.rows.iter().map(|r| (r.epoch, r.valid_loss)))
+            .is_some_and(|at| epoch >= at + self.epochs)
+    }
+}
+
+/// The epoch of the last improvement in a series of (epoch, validation loss).
+pub fn last_improvement(losses: impl Iterator<Item = (usize, f64)>) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (epoch, loss) in losses.filter(|(_, l)| l.is_finite()) {
+        if best.is_none_or(|(_, b)| loss < b * (1.0 - 1e-4)) {
+            best = Some((epoch, loss));
+        }
+    }
+    best.map(|(epoch, _)| epoch)
 }
 
 /// The epoch that ends the run early, once decided; shared by the two strategies.
@@ -44,6 +75,7 @@ pub struct SaveSchedule {
     pub tolerance: f64,
     pub end: RunEnd,
     pub manifests: Arc<Manifests>,
+    pub patience: Option<Patience>,
     /// Saved epochs, oldest first, including those found on disk when resuming.
     pub saved: Vec<usize>,
 }
@@ -52,7 +84,13 @@ pub struct SaveSchedule {
 /// validation error, NaN or infinite once the run diverged. Asking is also a barrier: the
 /// question travels through the Learner's event-store thread behind the epoch's metrics, so once
 /// it is answered the epoch's metrics.csv row is on disk, before any checkpoint of it is written.
-fn decide(epoch: usize, store: &EventStoreClient, tolerance: f64, end: &RunEnd) -> Option<Ending> {
+fn decide(
+    epoch: usize,
+    store: &EventStoreClient,
+    tolerance: f64,
+    patience: &Option<Patience>,
+    end: &RunEnd,
+) -> Option<Ending> {
     let max_error = store.find_metric(MAX_ERROR, epoch, Aggregate::Mean, &Split::Valid);
     let diverged = max_error.is_some_and(|e| !e.is_finite());
     let converged = tolerance > 0.0 && max_error.is_some_and(|e| e <= tolerance);
@@ -60,6 +98,8 @@ fn decide(epoch: usize, store: &EventStoreClient, tolerance: f64, end: &RunEnd) 
         (true, _, _) => Some(Ending::Diverged),
         (_, true, _) => Some(Ending::Converged),
         (_, _, true) => Some(Ending::Interrupted),
+        // The barrier above puts this epoch's row in the history first.
+        _ if patience.as_ref().is_some_and(|p| p.exhausted(epoch)) => Some(Ending::NoImprovement),
         _ => None,
     };
     if let Some(ending) = ending {
@@ -70,7 +110,7 @@ fn decide(epoch: usize, store: &EventStoreClient, tolerance: f64, end: &RunEnd) 
 
 impl CheckpointingStrategy for SaveSchedule {
     fn checkpointing(&mut self, epoch: usize, store: &EventStoreClient) -> Vec<CheckpointingAction> {
-        let ending = decide(epoch, store, self.tolerance, &self.end);
+        let ending = decide(epoch, store, self.tolerance, &self.patience, &self.end);
         let due = ending.is_some() || epoch.is_multiple_of(self.every) || epoch >= self.num_epochs;
         if ending == Some(Ending::Diverged) || !due {
             return Vec::new();
@@ -90,13 +130,14 @@ impl CheckpointingStrategy for SaveSchedule {
 #[derive(Clone)]
 pub struct StopAtEnd {
     pub end: RunEnd,
-    pub decides: Option<f64>,
+    /// The tolerance and patience, when this strategy decides.
+    pub decides: Option<(f64, Option<Patience>)>,
 }
 
 impl EarlyStoppingStrategy for StopAtEnd {
     fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
-        if let Some(tolerance) = self.decides {
-            decide(epoch, store, tolerance, &self.end);
+        if let Some((tolerance, patience)) = &self.decides {
+            decide(epoch, store, *tolerance, patience, &self.end);
         }
         self.end.get().is_some_and(|(ended, _)| ended == epoch)
     }

@@ -19,6 +19,10 @@ pub struct Summary {
     pub epochs_run: usize,
     #[serde(deserialize_with = "nan_if_null")]
     pub final_loss: f64,
+    /// The share of validation outputs on the right side of 0.5 after the last epoch (the
+    /// training rows again for a truth table).
+    #[serde(deserialize_with = "nan_if_null")]
+    pub valid_accuracy: f64,
     /// Largest |output - target| after the last epoch.
     #[serde(deserialize_with = "nan_if_null")]
     pub max_error: f64,
@@ -71,11 +75,10 @@ impl Summary {
             rows.iter().find(|r| tolerance > 0.0 && r.max_error <= tolerance).map(|r| r.epoch);
         let width = table.target_width;
         let diverged = rows.iter().any(|r| !r.max_error.is_finite());
-        let diagnosis = if converged_epoch.is_some() {
-            Vec::new()
-        } else {
-            diagnose(config, rows, &after, &table.targets, width)
-        };
+        // Without a tolerance there is no "converged" to miss; only a divergence is diagnosed.
+        let diagnosed = converged_epoch.is_none() && (tolerance > 0.0 || diverged);
+        let diagnosis =
+            if diagnosed { diagnose(config, rows, &after, &table.targets, width) } else { Vec::new() };
         let predictions = (0..table.rows())
             .map(|row| Prediction {
                 inputs: table.input_row(row).to_vec(),
@@ -97,6 +100,7 @@ impl Summary {
             network,
             epochs_run: last.map_or(0, |r| r.epoch),
             final_loss: last.map_or(f64::NAN, |r| r.valid_loss),
+            valid_accuracy: last.map_or(f64::NAN, |r| r.valid_accuracy),
             max_error,
             tolerance,
             converged: converged_epoch.is_some(),
@@ -119,8 +123,15 @@ impl Summary {
         let _ = writeln!(out, "{}: {} on {}", self.name, self.network, self.backend);
         let inputs = self.predictions.first().map_or(0, |p| p.inputs.len());
         let header: Vec<String> = (1..=inputs).map(|i| format!("in{i}")).collect();
-        let _ = writeln!(out, "  {} | target | before -> after", header.join(" "));
-        for p in &self.predictions {
+        if self.predictions.len() <= 16 {
+            let _ = writeln!(out, "  {} | target | before -> after", header.join(" "));
+        }
+        // A table of hundreds of points says less than its accuracy: long ones are summarised.
+        if self.predictions.len() > 16 {
+            let _ = writeln!(out, "  ({} training rows, listed in summary.json)", self.predictions.len());
+            let _ = writeln!(out, "validation accuracy {:.1}%", 100.0 * self.valid_accuracy);
+        }
+        for p in self.predictions.iter().take_while(|_| self.predictions.len() <= 16) {
             let cells: Vec<String> = p.inputs.iter().map(|v| format!("{v:>3}")).collect();
             let fits = p.output.iter().zip(&p.target).all(|(o, t)| ((o - t).abs() as f64) <= self.tolerance);
             let mark = if self.tolerance > 0.0 && fits { "ok" } else { "" };
@@ -152,7 +163,7 @@ impl Summary {
                 self.epochs_run, self.max_error, self.tolerance
             ),
             None => format!(
-                "trained {} epochs, largest error {:.4} (tolerance 0: no early stop) ({ms:.0} ms)",
+                "trained {} epochs, largest error {:.4} (no tolerance set) ({ms:.0} ms)",
                 self.epochs_run, self.max_error
             ),
         };

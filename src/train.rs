@@ -13,7 +13,7 @@ use crate::optim::{optimizer, schedule};
 use crate::pictures;
 use crate::renderer::{ProgressRenderer, Style};
 use crate::resume::{self, Plan, Resumed};
-use crate::stopping::{Ending, RunEnd, SaveSchedule, StopAtEnd};
+use crate::stopping::{Ending, Patience, RunEnd, SaveSchedule, StopAtEnd};
 use crate::summary::Summary;
 use burn::module::Module;
 use burn::optim::GradientsParams;
@@ -171,7 +171,7 @@ pub fn learn(
     style: Style,
     started: Instant,
 ) -> Result<Learned, Failure> {
-    let table = Arc::new(config.data.table());
+    let table = Arc::new(config.data.table(config.seed));
     // Built on the autodiff device: weights made from data are tracked only if they start there.
     let autodiff = device.clone().autodiff();
     let model = Mlp::from_config(config, &autodiff);
@@ -181,13 +181,17 @@ pub fn learn(
     let first = start.epoch + 1;
     let train_rows = XyLoader::new(table.clone(), batch_size, config.seed, true, first, device);
     // A truth table has no rows to hold out: the validation pass re-reads the training rows
-    // after each epoch's updates, and that is what the tolerance is checked on.
-    let valid_rows = XyLoader::new(table.clone(), table.rows(), config.seed, false, first, device);
+    // after each epoch's updates, and that is what the tolerance is checked on. Synthetic data
+    // holds out `valid_fraction` of its points.
+    let valid_table = config.data.valid_table(config.seed).map_or_else(|| table.clone(), Arc::new);
+    let valid_rows =
+        XyLoader::new(valid_table.clone(), valid_table.rows(), config.seed, false, first, device);
 
     let (tolerance, num_epochs) = (config.training.tolerance, config.training.num_epochs);
     let history = History::default();
     history.lock().expect("history lock").rows = start.rows;
     let end = RunEnd::default();
+    let patience = config.training.patience.map(|epochs| Patience { epochs, history: history.clone() });
     let (file, saves) = match start.saves {
         Some(Saves { metrics, manifests, saved }) => (Some(metrics), Some((manifests, saved))),
         None => (None, None),
@@ -216,6 +220,7 @@ pub fn learn(
                 tolerance,
                 end: end.clone(),
                 manifests: manifests.clone(),
+                patience: patience.clone(),
                 saved,
             };
             training = training
@@ -223,7 +228,10 @@ pub fn learn(
                 .with_checkpointing_strategy(schedule_of_saves)
                 .early_stopping(StopAtEnd { end: end.clone(), decides: None });
         }
-        None => training = training.early_stopping(StopAtEnd { end: end.clone(), decides: Some(tolerance) }),
+        None => {
+            training =
+                training.early_stopping(StopAtEnd { end: end.clone(), decides: Some((tolerance, patience)) })
+        }
     }
     if start.epoch > 0 {
         training = training.checkpoint(start.epoch);

@@ -14,6 +14,8 @@ mod predict;
 mod resume;
 /// `gatenet sweep`.
 mod sweep;
+/// Synthetic datasets, validation and patience.
+mod synthetic;
 /// The wgpu backend, in a build with `--features wgpu`.
 #[cfg(feature = "wgpu")]
 mod wgpu;
