@@ -1,24 +1,19 @@
-//! The TOML config: serde structs that mirror the file's tables, loaded and checked once here,
-//! then passed down as typed values. Nothing past this module reads a config string.
-//!
-//! Loading reports every problem in a file at once, each with its file, line, column and dotted
-//! key: the syntax is parsed first (toml_edit keeps byte spans), then each key is typed on its
-//! own against the serde structs (so one bad key does not hide the next), then values are
-//! range-checked by [`Config::validate`]. Burn's `#[derive(Config)]` is not used for the file
-//! because it silently ignores unknown keys.
+//! The TOML config: serde structs that mirror the file's tables, checked once
+//! ([`Config::validate`]) and passed down as typed values. Nothing past this module and
+//! `config_file.rs` (which reads the file and reports its problems) reads a config string.
+//! Burn's `#[derive(Config)]` is not used for the file because it silently ignores unknown keys.
 
 use crate::activation::{Activation, OutputActivation};
 use crate::backend::{Adapter, BackendName};
+pub use crate::config_file::{ConfigError, Problem};
 use crate::data::{Gate, MAX_GATE_INPUTS, Table};
 use crate::init::Init;
 use crate::loss::Loss;
 use crate::optim::{OptimizerName, Schedule};
 use crate::sweep::SweepSection;
 use crate::synthetic::Synthetic;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::path::{Path, PathBuf};
 
 /// A whole config file. Every key has a default except the data source.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -242,52 +237,6 @@ const MAX_SWEEP_RUNS: usize = 1_000_000;
 const MAX_PARAMETERS: usize = 100_000_000;
 
 impl Config {
-    /// Reads, types and checks a config file. Every problem found is in the error.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        Config::load_checked(path, true)
-    }
-
-    /// Reads a run folder's own config.toml: as [`Config::load`], except that a run trained on
-    /// wgpu can be read by a binary built without it (to predict, report or resume on the CPU).
-    pub fn load_stored(path: &Path) -> Result<Config, ConfigError> {
-        Config::load_checked(path, false)
-    }
-
-    fn load_checked(path: &Path, backend_built_in: bool) -> Result<Config, ConfigError> {
-        let fail = |problems| ConfigError { path: path.to_path_buf(), problems };
-        let text = read_text(path).map_err(|message| fail(vec![Problem::whole(message)]))?;
-        let doc = toml_edit::ImDocument::parse(text.as_str()).map_err(|e| {
-            let at = e.span().map(|span| line_column(&text, span.start));
-            let message = format!("invalid TOML: {}", e.message().trim_end());
-            fail(vec![Problem { at, key: String::new(), message }])
-        })?;
-        // Keys that do not type are reported and left out, so that the rest is still checked.
-        let mut problems = type_each_key(&doc, &text);
-        let mut table: toml::Table =
-            toml::from_str(&text).map_err(|e| fail(vec![Problem::whole(e.message().to_string())]))?;
-        for problem in &problems {
-            remove_key(&mut table, &problem.key);
-        }
-        let mut config: Config = table
-            .try_into()
-            .map_err(|e: toml::de::Error| fail(vec![Problem::whole(e.message().to_string())]))?;
-        if config.name.is_none() {
-            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-            config.name = stem;
-        }
-        for (key, message) in config.validate() {
-            if !backend_built_in && key == "backend" {
-                continue;
-            }
-            // A key already reported (or its table) is not reported again.
-            let related = |p: &Problem| p.key.starts_with(&key) || key.starts_with(&p.key);
-            if !problems.iter().any(related) {
-                problems.push(Problem { at: locate(&doc, &text, &key), key, message });
-            }
-        }
-        if problems.is_empty() { Ok(config.resolved()) } else { Err(fail(problems)) }
-    }
-
     /// The number of Linear layers: one per hidden layer, and the output layer.
     pub fn layers(&self) -> usize {
         self.model.hidden_sizes.len() + 1
@@ -721,223 +670,9 @@ fn flatten(config: &Config) -> std::collections::BTreeMap<String, toml::Value> {
     flat
 }
 
-fn read_text(path: &Path) -> Result<String, String> {
-    if path.is_dir() {
-        return Err("expected a TOML file, found a directory".into());
-    }
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        _ => format!("cannot read the file: {e}"),
-    })?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!("expected UTF-8 text, found a non-UTF-8 byte at offset {}", e.utf8_error().valid_up_to())
-    })
-}
-
-/// The tables of the file, each with the struct that types its keys.
-/// Types one `key = value` line against a table's struct.
-type KeyTyper = fn(&str) -> Result<(), String>;
-
-const SECTIONS: [(&str, KeyTyper); 5] = [
-    ("data", type_key::<DataSection>),
-    ("model", type_key::<ModelSection>),
-    ("optimizer", type_key::<OptimizerSection>),
-    ("training", type_key::<TrainingSection>),
-    ("sweep", type_key::<SweepSection>),
-];
-
-/// Types every key of the file on its own, so that all bad keys are reported, not the first.
-fn type_each_key(doc: &toml_edit::ImDocument<&str>, text: &str) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    let root = doc.as_table();
-    for (key, item) in root.iter() {
-        let section = SECTIONS.iter().find(|(name, _)| *name == key);
-        match (section, item.as_table_like()) {
-            (Some((name, type_section_key)), Some(table)) => {
-                for (inner, inner_item) in table.iter() {
-                    if let Err(message) = type_section_key(&source_of(inner, inner_item, text)) {
-                        let at = table.key(inner).and_then(|k| k.span()).map(|s| line_column(text, s.start));
-                        problems.push(Problem {
-                            at,
-                            key: format!("{name}.{inner}"),
-                            message: explain(message, Some(name)),
-                        });
-                    }
-                }
-            }
-            _ => {
-                if let Err(message) = type_key::<Config>(&source_of(key, item, text)) {
-                    let at = root.key(key).and_then(|k| k.span()).map(|s| line_column(text, s.start));
-                    problems.push(Problem { at, key: key.to_string(), message: explain(message, None) });
-                }
-            }
-        }
-    }
-    problems
-}
-
-/// `key = value` as TOML text, with the value copied from the file, so that serde types it
-/// exactly as it would inside the whole file.
-fn source_of(key: &str, item: &toml_edit::Item, text: &str) -> String {
-    let value = match item {
-        toml_edit::Item::Value(v) => v.span().map_or("{}", |s| &text[s]),
-        toml_edit::Item::ArrayOfTables(_) => "[{}]",
-        _ => "{}",
-    };
-    format!("{} = {value}", toml_edit::Key::new(key).display_repr())
-}
-
-fn remove_key(table: &mut toml::Table, dotted: &str) {
-    match dotted.split_once('.') {
-        Some((section, key)) => {
-            if let Some(toml::Value::Table(inner)) = table.get_mut(section) {
-                inner.remove(key);
-            }
-        }
-        None => {
-            table.remove(dotted);
-        }
-    }
-}
-
-fn type_key<T: DeserializeOwned>(source: &str) -> Result<(), String> {
-    toml::from_str::<T>(source).map(|_| ()).map_err(|e| e.message().trim_end().to_string())
-}
-
-/// Rewords serde's messages for people who write TOML, and suggests the nearest valid name.
-fn explain(message: String, table: Option<&str>) -> String {
-    let quoted = |s: &str| s.split('`').skip(1).step_by(2).map(str::to_string).collect::<Vec<_>>();
-    if let Some(rest) = message.strip_prefix("unknown field ") {
-        let words = quoted(rest);
-        let (found, valid) = words.split_first().map_or(("", &[][..]), |(f, v)| (f.as_str(), v));
-        let place = table.map_or("at the top level".to_string(), |t| format!("in [{t}]"));
-        return format!(
-            "unknown key `{found}` {place}{}; expected one of {}",
-            suggest(found, valid, '`'),
-            list(valid, '`')
-        );
-    }
-    if let Some(rest) = message.strip_prefix("unknown variant ") {
-        let words = quoted(rest);
-        let (found, valid) = words.split_first().map_or(("", &[][..]), |(f, v)| (f.as_str(), v));
-        return format!(
-            "unknown value \"{found}\"{}; expected one of {}",
-            suggest(found, valid, '"'),
-            list(valid, '"')
-        );
-    }
-    let mut message = message;
-    for (serde_says, we_say) in [
-        ("expected f64", "expected a number"),
-        ("expected u64", "expected a whole number >= 0"),
-        ("expected usize", "expected a whole number >= 0"),
-        ("expected a sequence", "expected an array"),
-        ("expected a string", "expected a string"),
-    ] {
-        message = message.replace(serde_says, we_say);
-    }
-    if message.contains("expected struct") {
-        let found = message.split(',').next().unwrap_or_default();
-        return format!("expected a table, found {}", found.replace("invalid type: ", ""));
-    }
-    message.replace("invalid type: ", "found ").replace("invalid value: ", "found ")
-}
-
 /// `"a", "b", "c"`: names as a config would spell them.
-fn list<T: fmt::Display>(names: &[T], quote: char) -> String {
+pub(crate) fn list<T: fmt::Display>(names: &[T], quote: char) -> String {
     names.iter().map(|n| format!("{quote}{n}{quote}")).collect::<Vec<_>>().join(", ")
-}
-
-fn suggest(found: &str, valid: &[String], quote: char) -> String {
-    let nearest = valid.iter().min_by_key(|v| edit_distance(found, v));
-    match nearest {
-        Some(v) if edit_distance(found, v) <= (found.len().max(v.len()) / 3).max(2) => {
-            format!(" (did you mean {quote}{v}{quote}?)")
-        }
-        _ => String::new(),
-    }
-}
-
-/// Levenshtein distance, case-insensitive.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.to_lowercase().chars().collect();
-    let b: Vec<char> = b.to_lowercase().chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[b.len()]
-}
-
-/// Where a dotted key (`optimizer.learning_rate`) is written in the file, if it is.
-fn locate(doc: &toml_edit::ImDocument<&str>, text: &str, dotted: &str) -> Option<(usize, usize)> {
-    let (table, key) = match dotted.split_once('.') {
-        Some((section, key)) => (doc.get(section)?.as_table_like()?, key),
-        None => (doc.as_table() as &dyn toml_edit::TableLike, dotted),
-    };
-    let span = table.key(key)?.span()?;
-    Some(line_column(text, span.start))
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
-/// Everything wrong with one config file.
-#[derive(Debug)]
-pub struct ConfigError {
-    pub path: PathBuf,
-    pub problems: Vec<Problem>,
-}
-
-/// One problem: where, which key, and what was expected and found.
-#[derive(Debug)]
-pub struct Problem {
-    /// Line and column, when the problem is at a place in the file.
-    pub at: Option<(usize, usize)>,
-    /// The dotted key, empty for the file as a whole.
-    pub key: String,
-    pub message: String,
-}
-
-impl Problem {
-    fn whole(message: String) -> Problem {
-        Problem { at: None, key: String::new(), message }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self.problems.len();
-        if count > 1 {
-            writeln!(f, "{} has {count} problems:", self.path.display())?;
-        }
-        for (i, p) in self.problems.iter().enumerate() {
-            let indent = if count > 1 { "  " } else { "" };
-            write!(f, "{indent}{}", self.path.display())?;
-            if let Some((line, column)) = p.at {
-                write!(f, ":{line}:{column}")?;
-            }
-            if !p.key.is_empty() {
-                write!(f, ": {}", p.key)?;
-            }
-            write!(f, ": {}", p.message)?;
-            if i + 1 < count {
-                writeln!(f)?;
-            }
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

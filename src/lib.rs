@@ -7,6 +7,7 @@ pub mod backend;
 pub mod checkpoint;
 pub mod cli;
 pub mod config;
+pub mod config_file;
 pub mod data;
 pub mod diagnosis;
 pub mod failure;
