@@ -7,7 +7,7 @@ use crate::artifacts::RunDir;
 use crate::data::Table;
 use crate::metrics::EpochRow;
 use crate::model::Mlp;
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 use std::sync::Once;
@@ -48,6 +48,26 @@ fn fonts() {
     ONCE.call_once(|| {
         let _ = register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
     });
+}
+
+/// Draws a line with its legend entry.
+fn labelled_line<B, C>(
+    chart: &mut ChartContext<'_, B, C>,
+    points: impl IntoIterator<Item = (f64, f64)>,
+    color: RGBAColor,
+    width: u32,
+    label: String,
+) -> Result<()>
+where
+    B: DrawingBackend,
+    C: CoordTranslate<From = (f64, f64)>,
+{
+    chart
+        .draw_series(LineSeries::new(points, color.stroke_width(width)))
+        .map_err(text)?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color));
+    Ok(())
 }
 
 fn text<E: std::fmt::Debug>(e: E) -> String {
@@ -97,23 +117,18 @@ fn loss<B: DrawingBackend>(
     let series = |pick: fn(&EpochRow) -> f64| {
         rows.iter().map(move |r| (r.epoch as f64, pick(r).max(floor))).filter(|(_, v)| v.is_finite())
     };
-    chart
-        .draw_series(LineSeries::new(series(|r| r.train_loss), &BLUE))
-        .map_err(text)?
-        .label("train")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
-    chart
-        .draw_series(LineSeries::new(series(|r| r.valid_loss), &RED))
-        .map_err(text)?
-        .label("after the epoch's updates")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
+    labelled_line(&mut chart, series(|r| r.train_loss), BLUE.to_rgba(), 1, "train".into())?;
+    labelled_line(
+        &mut chart,
+        series(|r| r.valid_loss),
+        RED.to_rgba(),
+        1,
+        "after the epoch's updates".into(),
+    )?;
     if let Some(epoch) = converged {
         let at = epoch as f64;
-        chart
-            .draw_series(LineSeries::new([(at, low), (at, high * 1.1)], GREEN.stroke_width(2)))
-            .map_err(text)?
-            .label(format!("every output within tolerance (epoch {epoch})"))
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], GREEN));
+        let label = format!("every output within tolerance (epoch {epoch})");
+        labelled_line(&mut chart, [(at, low), (at, high * 1.1)], GREEN.to_rgba(), 2, label)?;
     }
     chart
         .configure_series_labels()
@@ -132,16 +147,8 @@ fn loss<B: DrawingBackend>(
         .build_cartesian_2d(epochs.clone(), 0.0..top.max(1.0) * 1.05)
         .map_err(text)?;
     chart.configure_mesh().x_desc("epoch").x_label_formatter(&|v| format!("{v:.0}")).draw().map_err(text)?;
-    chart
-        .draw_series(LineSeries::new(series(|r| r.valid_accuracy), &BLUE))
-        .map_err(text)?
-        .label("accuracy")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
-    chart
-        .draw_series(LineSeries::new(series(|r| r.max_error), &RED))
-        .map_err(text)?
-        .label("largest |output - target|")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
+    labelled_line(&mut chart, series(|r| r.valid_accuracy), BLUE.to_rgba(), 1, "accuracy".into())?;
+    labelled_line(&mut chart, series(|r| r.max_error), RED.to_rgba(), 1, "largest |output - target|".into())?;
     chart
         .configure_series_labels()
         .border_style(BLACK)
@@ -205,11 +212,7 @@ fn layer_norms<B: DrawingBackend>(
                 .iter()
                 .map(|r| (r.epoch as f64, value(r, layer).max(floor)))
                 .filter(|(_, v)| v.is_finite());
-            chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))
-                .map_err(text)?
-                .label(format!("layer {layer}"))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color));
+            labelled_line(&mut chart, points, color, 2, format!("layer {layer}"))?;
         }
         chart
             .configure_series_labels()
