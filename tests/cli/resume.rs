@@ -307,3 +307,21 @@ fn a_second_run_into_a_folder_in_use_is_refused_naming_the_other_process() {
     let out = run(dir.path(), &text, &["--resume"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn a_second_ctrl_c_exits_at_once_and_the_last_complete_checkpoint_still_resumes() {
+    let text = config("sgd", 3000, 7);
+    let expected = straight(&text);
+    let dir = tempfile::tempdir().unwrap();
+    let child = start(dir.path(), &text);
+    // SAFETY: sends SIGINT twice to the child this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let out = run(dir.path(), &text, &["--resume"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_same(dir.path(), &expected, "two Ctrl-C");
+}
