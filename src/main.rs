@@ -47,7 +47,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         (Some(Command::Gradcheck { config, points }), _) => {
-            let (results, report) = gradcheck(&load(&config)?, points)?;
+            // Gradcheck always runs on ndarray in float64, so a wgpu config is checked too.
+            let config = Config::load_stored(&config).map_err(|e| Failure::usage(e.to_string()))?;
+            let (results, report) = gradcheck(&config, points)?;
             print!("{report}");
             Ok(if results.iter().all(|r| r.passed) { 0 } else { RUNTIME_FAILURE })
         }
