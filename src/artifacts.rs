@@ -138,8 +138,14 @@ impl RunDir {
     /// Removes every file of the checkpoint of `epoch`, the manifest first, so that the epoch
     /// never looks complete with a file missing.
     pub fn remove_checkpoint(&self, epoch: usize) -> Result<(), String> {
+        Part::ALL.iter().try_for_each(|&part| self.remove_checkpoint_part(epoch, part))
+    }
+
+    /// Removes one part of the checkpoint of `epoch`, after its manifest (see
+    /// `remove_checkpoint`); Burn deletes the three parts from three threads.
+    pub fn remove_checkpoint_part(&self, epoch: usize, part: Part) -> Result<(), String> {
         remove_if_present(&self.manifest(epoch))?;
-        Part::ALL.iter().try_for_each(|&part| remove_if_present(&self.checkpoint_file(part, epoch)))
+        remove_if_present(&self.checkpoint_file(part, epoch))
     }
 
     /// Removes what only a finished run has (model.bpk, summary.json, the pictures): a resumed
@@ -254,7 +260,7 @@ impl Part {
 fn remove_if_present(path: &Path) -> Result<(), String> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(format!("cannot remove {} of the previous run: {e}", path.display()))
+            Err(format!("cannot remove {}: {e}", path.display()))
         }
         _ => Ok(()),
     }

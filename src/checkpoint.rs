@@ -127,14 +127,7 @@ impl<R: Checkpoint> Checkpointer<R> for SafeCheckpointer {
     }
 
     fn delete(&self, epoch: usize) -> Result<(), CheckpointerError> {
-        let run = &self.manifests.run;
-        let removed = std::fs::remove_file(run.manifest(epoch))
-            .or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
-            .and_then(|_| std::fs::remove_file(run.checkpoint_file(self.part, epoch)));
-        match removed {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CheckpointerError::IOError(e)),
-            _ => Ok(()),
-        }
+        self.manifests.run.remove_checkpoint_part(epoch, self.part).map_err(CheckpointerError::Unknown)
     }
 
     fn restore(&self, epoch: usize) -> Result<R, CheckpointerError> {
