@@ -56,6 +56,8 @@ pub enum OutputActivation {
     Sigmoid,
     /// Raw outputs, for regression targets.
     Identity,
+    /// Probabilities over the classes of a CSV class column (each row sums to 1).
+    Softmax,
 }
 
 impl OutputActivation {
@@ -63,6 +65,7 @@ impl OutputActivation {
         match self {
             Self::Sigmoid => sigmoid(x),
             Self::Identity => x,
+            Self::Softmax => activation::softmax(x, D - 1),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! ```text
 //! artifacts/<name>/
 //!   config.toml      the resolved config, written before training starts
+//!   data.json        a CSV run's columns, classes and feature scaling, for `predict`
 //!   metrics.csv      one row per epoch
 //!   checkpoint/      per saved epoch E: Burn's model-E.bpk, optim-E.bpk, scheduler-E.bpk and
 //!                    gatenet's manifest-E.json (written last); the two newest saves are kept
@@ -34,6 +35,11 @@ impl RunDir {
 
     pub fn config(&self) -> PathBuf {
         self.root.join("config.toml")
+    }
+
+    /// A CSV run's [`crate::csv_data::Schema`].
+    pub fn data_schema(&self) -> PathBuf {
+        self.root.join("data.json")
     }
 
     pub fn metrics(&self) -> PathBuf {
@@ -172,8 +178,9 @@ impl RunDir {
     pub fn prepare_fresh(&self) -> Result<(), String> {
         std::fs::create_dir_all(self.checkpoints())
             .map_err(|e| format!("cannot create the run folder {}: {e}", self.root.display()))?;
-        for file in
-            [self.config(), self.metrics(), self.model(), self.summary()].into_iter().chain(self.pictures())
+        for file in [self.config(), self.data_schema(), self.metrics(), self.model(), self.summary()]
+            .into_iter()
+            .chain(self.pictures())
         {
             remove_if_present(&file)?;
         }

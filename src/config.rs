@@ -6,6 +6,7 @@
 use crate::activation::{Activation, OutputActivation};
 use crate::backend::{Adapter, BackendName};
 pub use crate::config_file::{ConfigError, Problem};
+use crate::csv_data::Schema;
 use crate::data::{Gate, MAX_GATE_INPUTS, Table};
 use crate::init::Init;
 use crate::loss::Loss;
@@ -14,6 +15,7 @@ use crate::sweep::SweepSection;
 use crate::synthetic::Synthetic;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// A whole config file. Every key has a default except the data source.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -51,7 +53,8 @@ impl Default for Config {
     }
 }
 
-/// `[data]`: what to learn: a truth table (`gate`) or a synthetic 2-D dataset (`synthetic`).
+/// `[data]`: what to learn: a truth table (`gate`), a synthetic 2-D dataset (`synthetic`) or a
+/// CSV file (`csv`).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DataSection {
@@ -65,8 +68,23 @@ pub struct DataSection {
     pub samples: Option<usize>,
     /// How much the synthetic classes blur into each other, 0 to 1. Default 0.1.
     pub noise: Option<f64>,
-    /// The share of the synthetic points held out for validation. Default 0.2.
+    /// The share of the synthetic points or CSV rows held out for validation. Default 0.2.
     pub valid_fraction: Option<f64>,
+    /// A CSV file with a header line, relative to the config file. The resolved config (and the
+    /// run folder's config.toml) holds the absolute path.
+    pub csv: Option<String>,
+    /// The CSV columns to predict: numbers (regression, or 0/1 with a sigmoid output), or one
+    /// column of class names (softmax over the classes, cross-entropy loss).
+    pub targets: Option<Vec<String>>,
+    /// The CSV columns the network sees, all numeric. Default: every column but the targets.
+    pub features: Option<Vec<String>>,
+    /// The CSV's columns, classes and scaling: read from the file by [`Config::load`], or from
+    /// the run folder's data.json for a trained run.
+    #[serde(skip)]
+    pub schema: Option<Arc<Schema>>,
+    /// The CSV's training and validation rows, once read.
+    #[serde(skip)]
+    pub csv_rows: Option<Arc<(Table, Table)>>,
 }
 
 impl DataSection {
@@ -81,14 +99,15 @@ impl DataSection {
     }
 
     fn split(&self, seed: u64) -> (Table, Option<Table>) {
-        match (self.gate, self.synthetic) {
-            (Some(gate), _) => (gate.table(self.inputs.unwrap_or(2)), None),
-            (None, Some(kind)) => {
+        match (self.gate, self.synthetic, &self.csv_rows) {
+            (Some(gate), _, _) => (gate.table(self.inputs.unwrap_or(2)), None),
+            (None, Some(kind), _) => {
                 let all = kind.table(self.samples.unwrap_or(500), self.noise.unwrap_or(0.1), seed);
                 let (train, valid) = all.shuffled_split(self.valid_rows(), seed);
                 (train, Some(valid))
             }
-            (None, None) => panic!("validated: a data source"),
+            (None, None, Some(rows)) => (rows.0.clone(), Some(rows.1.clone())),
+            (None, None, None) => panic!("validated and loaded: a data source"),
         }
     }
 
@@ -98,17 +117,29 @@ impl DataSection {
             .clamp(1, samples.saturating_sub(1).max(1))
     }
 
-    /// Inputs and outputs per row.
+    /// Inputs and outputs per row; (0, 0) for a CSV file not read yet.
     pub fn widths(&self) -> (usize, usize) {
-        if self.synthetic.is_some() { (2, 1) } else { (self.inputs.unwrap_or(2), 1) }
+        match (&self.schema, self.synthetic) {
+            (Some(schema), _) => (schema.features.len(), schema.output_width()),
+            (None, Some(_)) => (2, 1),
+            (None, None) if self.csv.is_some() => (0, 0),
+            (None, None) => (self.inputs.unwrap_or(2), 1),
+        }
     }
 
-    /// Rows in the training data.
+    /// Rows in the training data; 0 for a CSV file not read yet.
     pub fn rows(&self) -> usize {
-        match self.synthetic {
-            Some(_) => self.samples.unwrap_or(500).saturating_sub(self.valid_rows()),
-            None => 1 << self.inputs.unwrap_or(2).min(MAX_GATE_INPUTS),
+        match (&self.csv_rows, self.synthetic) {
+            (Some(rows), _) => rows.0.rows(),
+            (None, Some(_)) => self.samples.unwrap_or(500).saturating_sub(self.valid_rows()),
+            (None, None) if self.csv.is_some() => 0,
+            (None, None) => 1 << self.inputs.unwrap_or(2).min(MAX_GATE_INPUTS),
         }
+    }
+
+    /// Whether the rows are known: always, except for a CSV file not read yet.
+    fn known(&self) -> bool {
+        self.csv.is_none() || self.csv_rows.is_some()
     }
 }
 
@@ -277,29 +308,46 @@ impl Config {
             format!("chooses a wgpu adapter and needs backend = \"wgpu\" (backend is \"{}\")", self.backend),
         );
         let data = &self.data;
+        let sources: Vec<&str> = [
+            ("gate", data.gate.is_some()),
+            ("synthetic", data.synthetic.is_some()),
+            ("csv", data.csv.is_some()),
+        ]
+        .iter()
+        .filter_map(|&(key, set)| set.then_some(key))
+        .collect();
         check(
-            !(data.gate.is_some() && data.synthetic.is_some()),
+            sources.len() <= 1,
             "data",
-            "expected one data source, found both `gate` and `synthetic`".into(),
+            format!(
+                "expected one data source, found {}",
+                sources.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" and ")
+            ),
         );
-        let gate_only = |value: bool, key: &str| {
-            (!value || data.gate.is_some(), format!("data.{key}"), "applies to `gate` data only".to_string())
+        let only = |value: bool, key: &str, allowed: bool, which: &str| {
+            (!value || allowed, format!("data.{key}"), format!("applies to {which} only"))
         };
-        let synthetic_only = |value: bool, key: &str| {
-            (
-                !value || data.synthetic.is_some(),
-                format!("data.{key}"),
-                "applies to `synthetic` data only (a truth table trains and validates on its own rows)"
-                    .to_string(),
-            )
-        };
+        let (gate, synthetic, csv) = (data.gate.is_some(), data.synthetic.is_some(), data.csv.is_some());
+        let split = "`synthetic` and `csv` data (a truth table trains and validates on its own rows)";
         for (ok, key, message) in [
-            gate_only(data.inputs.is_some(), "inputs"),
-            synthetic_only(data.samples.is_some(), "samples"),
-            synthetic_only(data.noise.is_some(), "noise"),
-            synthetic_only(data.valid_fraction.is_some(), "valid_fraction"),
+            only(data.inputs.is_some(), "inputs", gate, "`gate` data"),
+            only(data.samples.is_some(), "samples", synthetic, "`synthetic` data"),
+            only(data.noise.is_some(), "noise", synthetic, "`synthetic` data"),
+            only(data.valid_fraction.is_some(), "valid_fraction", synthetic || csv, split),
+            only(data.targets.is_some(), "targets", csv, "`csv` data"),
+            only(data.features.is_some(), "features", csv, "`csv` data"),
         ] {
             check(ok, &key, message);
+        }
+        if csv {
+            check(
+                data.targets.as_ref().is_some_and(|t| !t.is_empty()),
+                "data.targets",
+                "`csv` data needs the columns to predict: add `targets = [\"column\"]` to [data]".into(),
+            );
+            if let Some(features) = &data.features {
+                check(!features.is_empty(), "data.features", "expected at least one column, found []".into());
+            }
         }
         if let Some(samples) = data.samples {
             check(
@@ -326,9 +374,9 @@ impl Config {
             check(patience >= 1, "training.patience", format!("expected at least 1 epoch, found {patience}"));
         }
         check(
-            self.data.gate.is_some() || self.data.synthetic.is_some(),
+            !sources.is_empty(),
             "data",
-            "expected a data source: add a [data] table with `gate = \"or\"` (or and, nand, nor, xor, xnor, majority), or `synthetic = \"circle\"` (or xor, gauss, spiral, moons)"
+            "expected a data source: add a [data] table with `gate = \"or\"` (or and, nand, nor, xor, xnor, majority), `synthetic = \"circle\"` (or xor, gauss, spiral, moons), or `csv = \"file.csv\"` with `targets = [\"column\"]`"
                 .into(),
         );
         if let Some(inputs) = self.data.inputs {
@@ -357,7 +405,7 @@ impl Config {
                 ),
             );
         }
-        if model.hidden_sizes.iter().all(|w| (1..=MAX_WIDTH).contains(w)) {
+        if model.hidden_sizes.iter().all(|w| (1..=MAX_WIDTH).contains(w)) && self.data.known() {
             let (inputs, outputs) = self.data.widths();
             let mut widths = vec![inputs.min(MAX_GATE_INPUTS)];
             widths.extend(&model.hidden_sizes);
@@ -378,6 +426,32 @@ impl Config {
             "\"bce\" needs probabilities: set model.output_activation = \"sigmoid\", or use loss = \"mse\""
                 .into(),
         );
+        let softmax = model.output_activation == OutputActivation::Softmax;
+        let cross_entropy = self.training.loss == Loss::CrossEntropy;
+        match self.data.schema.as_ref().and_then(|s| s.classes.as_ref().map(|c| (c, &s.targets[0]))) {
+            Some((classes, column)) => check(
+                softmax && cross_entropy,
+                "training.loss",
+                format!(
+                    "column {column:?} holds {} classes ({}): set training.loss = \"cross_entropy\" and model.output_activation = \"softmax\"",
+                    classes.len(),
+                    list(&classes[..classes.len().min(5)], '"')
+                ),
+            ),
+            None if self.data.known() => {
+                check(
+                    !cross_entropy,
+                    "training.loss",
+                    "\"cross_entropy\" needs classes: a `csv` target column of class names".into(),
+                );
+                check(
+                    !softmax,
+                    "model.output_activation",
+                    "\"softmax\" needs classes: a `csv` target column of class names".into(),
+                );
+            }
+            None => {}
+        }
 
         let opt = &self.optimizer;
         let lr = opt.learning_rate;
@@ -516,7 +590,7 @@ impl Config {
             format!("expected a finite number >= 0 (0 never stops early), found {}", t.tolerance),
         );
         if let Some(batch) = t.batch_size {
-            let known = self.data.gate.is_some() || self.data.synthetic.is_some();
+            let known = !sources.is_empty() && self.data.known();
             let expected = if known {
                 format!("between 1 and the {} training rows", self.data.rows())
             } else {
@@ -557,9 +631,14 @@ impl Config {
         if self.data.synthetic.is_some() {
             self.data.samples = self.data.samples.or(Some(500));
             self.data.noise = self.data.noise.or(Some(0.1));
+        }
+        if self.data.synthetic.is_some() || self.data.csv.is_some() {
             self.data.valid_fraction = self.data.valid_fraction.or(Some(0.2));
         }
-        if self.data.gate.is_some() || self.data.synthetic.is_some() {
+        if let Some(schema) = &self.data.schema {
+            self.data.features = Some(schema.features.clone());
+        }
+        if self.data.known() {
             self.data.inputs = self.data.inputs.or(self.data.gate.map(|_| 2));
             self.training.batch_size = self.training.batch_size.or(Some(self.data.rows()));
         }
@@ -569,9 +648,11 @@ impl Config {
     /// What differs in `new`, for resuming a run written under `self`.
     pub fn changes(&self, new: &Config) -> Changes {
         // They define the model, the data, the data order or the optimizer's state.
-        const FIXED: [&str; 13] = [
+        const FIXED: [&str; 15] = [
             "seed",
             "data.gate",
+            "data.targets",
+            "data.features",
             "data.inputs",
             "data.synthetic",
             "data.samples",
@@ -592,7 +673,11 @@ impl Config {
             let show = |v: Option<&toml::Value>| v.map_or("(none)".to_string(), |v| v.to_string());
             let (a, b) = (old_values.get(key), new_values.get(key));
             // After epoch 0 the weights come from the checkpoint: init no longer matters.
-            if a == b || key == "name" || key == "model.init" || key.starts_with("sweep.") {
+            // The CSV may move: `resume.rs` checks that its bytes are the same.
+            if a == b
+                || ["name", "model.init", "data.csv"].contains(&key.as_str())
+                || key.starts_with("sweep.")
+            {
                 continue;
             }
             let line = format!("{key}: {} -> {}", show(a), show(b));

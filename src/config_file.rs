@@ -12,16 +12,22 @@ use std::path::{Path, PathBuf};
 impl Config {
     /// Reads, types and checks a config file. Every problem found is in the error.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        Config::load_checked(path, true)
+        Config::load_checked(path, true, true)
+    }
+
+    /// As [`Config::load`], except that a wgpu config is read by a binary built without wgpu:
+    /// for `gradcheck`, which always runs on the CPU.
+    pub fn load_on_any_backend(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_checked(path, false, true)
     }
 
     /// Reads a run folder's own config.toml: as [`Config::load`], except that a run trained on
     /// wgpu can be read by a binary built without it (to predict, report or resume on the CPU).
     pub fn load_stored(path: &Path) -> Result<Config, ConfigError> {
-        Config::load_checked(path, false)
+        Config::load_checked(path, false, false)
     }
 
-    fn load_checked(path: &Path, backend_built_in: bool) -> Result<Config, ConfigError> {
+    fn load_checked(path: &Path, backend_built_in: bool, read_data: bool) -> Result<Config, ConfigError> {
         let fail = |problems| ConfigError { path: path.to_path_buf(), problems };
         let text = read_text(path).map_err(|message| fail(vec![Problem::whole(message)]))?;
         let doc = toml_edit::ImDocument::parse(text.as_str()).map_err(|e| {
@@ -43,6 +49,11 @@ impl Config {
             let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
             config.name = stem;
         }
+        // A run folder's config keeps the CSV's absolute path and its schema in data.json; the
+        // file itself is read for a config a user gives.
+        if read_data && let Err(message) = read_csv(&mut config, path, &problems) {
+            problems.push(Problem { at: locate(&doc, &text, "data.csv"), key: "data.csv".into(), message });
+        }
         for (key, message) in config.validate() {
             if !backend_built_in && key == "backend" {
                 continue;
@@ -55,6 +66,37 @@ impl Config {
         }
         if problems.is_empty() { Ok(config.resolved()) } else { Err(fail(problems)) }
     }
+}
+
+/// Reads the config's CSV file, if it names one, relative to the config file's folder; its
+/// schema and rows go into `config.data`. Skipped while a key it depends on has a problem.
+fn read_csv(config: &mut Config, path: &Path, problems: &[Problem]) -> Result<(), String> {
+    let data = &mut config.data;
+    let (Some(csv), Some(targets)) = (&data.csv, &data.targets) else { return Ok(()) };
+    let depends = ["data", "seed"];
+    if data.gate.is_some()
+        || data.synthetic.is_some()
+        || problems.iter().any(|p| depends.iter().any(|d| p.key.starts_with(d)))
+    {
+        return Ok(());
+    }
+    let file = path.parent().unwrap_or(Path::new("")).join(csv);
+    let file = std::path::absolute(&file).unwrap_or(file);
+    let share = data.valid_fraction.unwrap_or(0.2);
+    if !(share > 0.0 && share <= 0.9) {
+        return Ok(()); // reported by validate()
+    }
+    let request = crate::csv_data::Request {
+        targets,
+        features: data.features.as_deref(),
+        valid_fraction: share,
+        seed: config.seed,
+    };
+    let read = crate::csv_data::CsvData::read(&file, &request)?;
+    data.csv = Some(file.to_string_lossy().into_owned());
+    data.schema = Some(std::sync::Arc::new(read.schema));
+    data.csv_rows = Some(std::sync::Arc::new((read.train, read.valid)));
+    Ok(())
 }
 
 fn read_text(path: &Path) -> Result<String, String> {

@@ -161,7 +161,7 @@ fn report(config: &Config, results: &[Checked]) -> String {
     let mut out = String::new();
     let mut widths = vec![config.data.widths().0.to_string()];
     widths.extend(config.model.hidden_sizes.iter().map(|w| w.to_string()));
-    widths.push("1".into());
+    widths.push(config.data.widths().1.to_string());
     let _ = writeln!(
         out,
         "gradcheck {}: {} {:?} net, {:?} loss, float64, central differences with a step of {STEP:e}",

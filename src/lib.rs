@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod config_file;
+pub mod csv_data;
 pub mod data;
 pub mod diagnosis;
 pub mod failure;

@@ -1,11 +1,13 @@
 //! The training loss (`training.loss`): one scalar per batch, averaged over every output of
-//! every row, as `torch.nn.MSELoss()` and `BCEWithLogitsLoss()` do.
+//! every row, as `torch.nn.MSELoss()` and `BCEWithLogitsLoss()` do, or over every row for
+//! `CrossEntropyLoss()`.
 
 use burn::tensor::Tensor;
+use burn::tensor::activation::log_softmax;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Loss {
     /// Mean squared error of the outputs: the convention of ../shared/reference/numpy_mlp.py.
     #[default]
@@ -13,6 +15,9 @@ pub enum Loss {
     /// Binary cross-entropy of sigmoid outputs, computed from the logits so that it stays
     /// finite when an output saturates.
     Bce,
+    /// Cross-entropy of softmax outputs against one-hot classes, from the logits
+    /// (log-softmax), averaged over rows.
+    CrossEntropy,
 }
 
 impl Loss {
@@ -28,6 +33,7 @@ impl Loss {
                 let softplus = z.clone().abs().neg().exp().log1p();
                 (z.clone().clamp_min(0.0) - z * targets + softplus).mean()
             }
+            Self::CrossEntropy => (log_softmax(logits, 1) * targets).sum_dim(1).neg().mean(),
         }
     }
 }

@@ -48,7 +48,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         }
         (Some(Command::Gradcheck { config, points }), _) => {
             // Gradcheck always runs on ndarray in float64, so a wgpu config is checked too.
-            let config = Config::load_stored(&config).map_err(|e| Failure::usage(e.to_string()))?;
+            let config = Config::load_on_any_backend(&config).map_err(|e| Failure::usage(e.to_string()))?;
             let (results, report) = gradcheck(&config, points)?;
             print!("{report}");
             Ok(if results.iter().all(|r| r.passed) { 0 } else { RUNTIME_FAILURE })

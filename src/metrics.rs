@@ -98,10 +98,15 @@ pub struct FitMetric {
 impl FitMetric {
     /// The share of outputs on the same side of 0.5 as their target: the accuracy of a 0/1
     /// table, for any number of output columns (Burn's AccuracyMetric takes an argmax over
-    /// columns, which is always right for a single column).
-    pub fn accuracy() -> FitMetric {
-        let measure = |f: &FitInput| {
-            f.outputs.clone().greater_elem(0.5).equal(f.targets.clone().greater_elem(0.5)).float().mean()
+    /// columns, which is always right for a single column). With `classes` (softmax outputs
+    /// over one-hot targets), the share of rows whose most probable class is the right one.
+    pub fn accuracy(classes: bool) -> FitMetric {
+        let measure = if classes {
+            |f: &FitInput| f.outputs.clone().argmax(1).equal(f.targets.clone().argmax(1)).float().mean()
+        } else {
+            |f: &FitInput| {
+                f.outputs.clone().greater_elem(0.5).equal(f.targets.clone().greater_elem(0.5)).float().mean()
+            }
         };
         FitMetric::new(ACCURACY, Combine::Mean, true, measure)
     }

@@ -23,6 +23,11 @@ pub struct Mlp {
     /// Layers, numbered from 1, whose gradients the training step drops (`model.freeze`).
     #[module(skip)]
     pub frozen: Vec<usize>,
+    /// Per input, the (mean, std) the network subtracts and divides by before its first layer:
+    /// a CSV run's feature scaling, kept with the weights so that every caller of `forward`
+    /// (training, pictures, predict) feeds it raw values. `None` for gates and synthetic data.
+    #[module(skip)]
+    pub scaling: Option<(Vec<f32>, Vec<f32>)>,
 }
 
 impl Mlp {
@@ -59,13 +64,16 @@ impl Mlp {
             output: model.output_activation,
             loss,
             frozen: model.freeze.clone(),
+            scaling: None,
         }
     }
 
     /// The network a config describes, for its data's widths, with its first weights.
     pub fn from_config(config: &Config, device: &Device) -> Mlp {
         let (inputs, outputs) = config.data.widths();
-        Mlp::new(inputs, outputs, &config.model, config.training.loss, config.seed, device)
+        let mut mlp = Mlp::new(inputs, outputs, &config.model, config.training.loss, config.seed, device);
+        mlp.scaling = config.data.schema.as_ref().map(|s| (s.mean.clone(), s.std.clone()));
+        mlp
     }
 
     /// `[rows, input_width] -> [rows, output_width]`, before the output activation.
@@ -78,7 +86,18 @@ impl Mlp {
     pub fn traced(&self, inputs: Tensor<2>) -> (Tensor<2>, Vec<Tensor<2>>) {
         let (last, hidden_layers) = self.layers.split_last().expect("an Mlp has at least one layer");
         let mut hidden = Vec::with_capacity(hidden_layers.len());
-        let mut x = inputs;
+        let mut x = match &self.scaling {
+            None => inputs,
+            Some((mean, std)) => {
+                let row = |values: &[f32]| {
+                    Tensor::<2>::from_data(
+                        TensorData::new(values.to_vec(), [1, values.len()]),
+                        &inputs.device(),
+                    )
+                };
+                (inputs.clone() - row(mean)) / row(std)
+            }
+        };
         for layer in hidden_layers {
             x = self.activation.forward(layer.forward(x));
             hidden.push(x.clone());

@@ -5,6 +5,8 @@
 use crate::artifacts::RunDir;
 use crate::checkpoint;
 use crate::config::Config;
+use crate::csv_data::{self, CsvData};
+use crate::data::Table;
 use crate::failure::Failure;
 use crate::model::Mlp;
 use crate::summary::join;
@@ -28,24 +30,27 @@ pub struct Request {
 pub fn predict(request: &Request) -> Result<String, Failure> {
     let run = RunDir::at(&request.run);
     let config = load_run_config(&run)?;
-    let table = config.data.table(config.seed);
     let (model, source) = load_model(&run, &config, request.epoch)?;
-    let width = table.input_width;
+    let names = Names::of(&config);
+    let width = names.inputs.len();
     if let Some(csv) = &request.csv {
-        let rows = read_csv(csv, width)?;
+        let rows = match &config.data.schema {
+            Some(schema) => csv_data::read_features(csv, schema).map_err(Failure::usage)?,
+            None => read_csv(csv, width)?,
+        };
         let outputs = answer(&model, &rows, width);
-        return Ok(to_csv(&rows, &outputs, width, table.target_width));
+        return Ok(to_csv(&rows, &outputs, &names));
     }
     let mut out = String::new();
     if request.inputs.is_empty() {
+        let table = training_rows(&config)?;
         let outputs = answer(&model, &table.inputs, width);
         let _ = writeln!(out, "{} ({source}):", config.name());
-        let header: Vec<String> = (1..=width).map(|i| format!("in{i}")).collect();
-        let _ = writeln!(out, "  {} | target | output", header.join(" "));
+        let _ = writeln!(out, "  {} | target | output", names.inputs.join(" "));
         for row in 0..table.rows() {
             let cells: Vec<String> = table.input_row(row).iter().map(|v| format!("{v:>3}")).collect();
-            let targets = join(table.target_row(row), 0);
-            let answers = join(&outputs[row * table.target_width..(row + 1) * table.target_width], 6);
+            let targets = names.target(table.target_row(row));
+            let answers = names.answer(&outputs[row * names.outputs..(row + 1) * names.outputs]);
             let _ = writeln!(out, "  {} | {targets:>6} | {answers}", cells.join(" "));
         }
         return Ok(out);
@@ -57,10 +62,86 @@ pub fn predict(request: &Request) -> Result<String, Failure> {
         .collect::<Result<Vec<_>, _>>()?
         .concat();
     let outputs = answer(&model, &rows, width);
-    for (inputs, answers) in rows.chunks(width).zip(outputs.chunks(table.target_width)) {
-        let _ = writeln!(out, "{} -> {}", join(inputs, 0), join(answers, 6));
+    for (inputs, answers) in rows.chunks(width).zip(outputs.chunks(names.outputs)) {
+        let shown: Vec<String> = inputs.iter().map(f32::to_string).collect();
+        let _ = writeln!(out, "{} -> {}", shown.join(" "), names.answer(answers));
     }
     Ok(out)
+}
+
+/// The run's training rows: the truth table or synthetic points from the config, or a CSV
+/// run's file, read again and checked to be the one it trained on.
+fn training_rows(config: &Config) -> Result<Table, Failure> {
+    let (Some(csv), Some(schema)) = (&config.data.csv, &config.data.schema) else {
+        return Ok(config.data.table(config.seed));
+    };
+    let request = csv_data::Request {
+        targets: &schema.targets,
+        features: Some(&schema.features),
+        valid_fraction: config.data.valid_fraction.unwrap_or(0.2),
+        seed: config.seed,
+    };
+    let gone = |why: String| {
+        Failure::usage(format!(
+            "{why}; the run's training rows come from it. Give rows with --input or a file with --csv instead"
+        ))
+    };
+    let data = CsvData::read(Path::new(csv), &request).map_err(gone)?;
+    if data.schema.sha256 != schema.sha256 {
+        return Err(gone(format!("{csv} has changed since the run trained on it")));
+    }
+    Ok(data.train)
+}
+
+/// What the inputs and outputs of a run are called.
+struct Names {
+    inputs: Vec<String>,
+    outputs: usize,
+    /// The answer's columns in `predict --csv`, after the inputs.
+    header: Vec<String>,
+    classes: Option<Vec<String>>,
+}
+
+impl Names {
+    fn of(config: &Config) -> Names {
+        let (inputs, outputs) = config.data.widths();
+        match &config.data.schema {
+            Some(schema) => {
+                let mut header: Vec<String> =
+                    schema.targets.iter().map(|t| format!("predicted_{t}")).collect();
+                if let Some(classes) = &schema.classes {
+                    header.extend(classes.iter().map(|c| format!("p_{c}")));
+                }
+                Names { inputs: schema.features.clone(), outputs, header, classes: schema.classes.clone() }
+            }
+            None => Names {
+                inputs: (1..=inputs).map(|i| format!("in{i}")).collect(),
+                outputs,
+                header: (1..=outputs).map(|i| format!("out{i}")).collect(),
+                classes: None,
+            },
+        }
+    }
+
+    /// One row's target: its class name for classes.
+    fn target(&self, target: &[f32]) -> String {
+        match &self.classes {
+            Some(classes) => classes[most_probable(target)].clone(),
+            None => join(target, 0),
+        }
+    }
+
+    /// One row's outputs: the numbers, led by the most probable class's name for classes.
+    fn answer(&self, outputs: &[f32]) -> String {
+        match &self.classes {
+            Some(classes) => format!("{} ({})", classes[most_probable(outputs)], join(outputs, 6)),
+            None => join(outputs, 6),
+        }
+    }
+}
+
+fn most_probable(outputs: &[f32]) -> usize {
+    (0..outputs.len()).max_by(|&a, &b| outputs[a].total_cmp(&outputs[b])).unwrap_or(0)
 }
 
 /// The run folder's own config, or an error saying the folder is not a run.
@@ -76,8 +157,14 @@ pub fn load_run_config(run: &RunDir) -> Result<Config, Failure> {
             "{folder} is not a gatenet run folder: it has no config.toml (train one with `gatenet CONFIG`; runs land in artifacts/<name>/)"
         )));
     }
-    Config::load_stored(&run.config())
-        .map_err(|e| Failure::usage(format!("the run's config.toml cannot be used: {e}")))
+    let mut config = Config::load_stored(&run.config())
+        .map_err(|e| Failure::usage(format!("the run's config.toml cannot be used: {e}")))?;
+    if config.data.csv.is_some() {
+        let schema = csv_data::Schema::read(&run.data_schema())
+            .map_err(|e| Failure::usage(format!("{folder} trained on a CSV file, and {e}")))?;
+        config.data.schema = Some(std::sync::Arc::new(schema));
+    }
+    Ok(config)
 }
 
 fn load_model(run: &RunDir, config: &Config, epoch: Option<usize>) -> Result<(Mlp, String), Failure> {
@@ -148,14 +235,18 @@ fn read_csv(path: &Path, width: usize) -> Result<Vec<f32>, Failure> {
     Ok(rows)
 }
 
-fn to_csv(rows: &[f32], outputs: &[f32], width: usize, outputs_per_row: usize) -> String {
-    let mut header: Vec<String> = (1..=width).map(|i| format!("in{i}")).collect();
-    header.extend((1..=outputs_per_row).map(|i| format!("out{i}")));
-    let mut out = header.join(",") + "\n";
-    for (inputs, answers) in rows.chunks(width).zip(outputs.chunks(outputs_per_row)) {
-        let cells: Vec<String> =
-            inputs.iter().map(|v| v.to_string()).chain(answers.iter().map(|v| format!("{v:.6}"))).collect();
-        out += &(cells.join(",") + "\n");
+fn to_csv(rows: &[f32], outputs: &[f32], names: &Names) -> String {
+    let width = names.inputs.len();
+    let header: Vec<&String> = names.inputs.iter().chain(&names.header).collect();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let _ = writer.write_record(&header);
+    for (inputs, answers) in rows.chunks(width).zip(outputs.chunks(names.outputs)) {
+        let mut cells: Vec<String> = inputs.iter().map(|v| v.to_string()).collect();
+        if let Some(classes) = &names.classes {
+            cells.push(classes[most_probable(answers)].clone());
+        }
+        cells.extend(answers.iter().map(|v| format!("{v:.6}")));
+        let _ = writer.write_record(&cells);
     }
-    out
+    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
 }

@@ -60,6 +60,18 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
             changes.refused.join("\n  ")
         )));
     }
+    if let Some(schema) = &config.data.schema {
+        let stored = crate::csv_data::Schema::read(&run.data_schema())
+            .map_err(|e| Failure::usage(format!("cannot resume {folder}/: {e}")))?;
+        if stored.sha256 != schema.sha256 {
+            return Err(Failure::usage(format!(
+                "cannot resume {folder}/: the CSV file {} is not the one the run trained on (its SHA-256 was {}, now {}); put the original back, or train a new run under another `name`",
+                config.data.csv.as_deref().unwrap_or_default(),
+                &stored.sha256[..12.min(stored.sha256.len())],
+                &schema.sha256[..12]
+            )));
+        }
+    }
     let found = checkpoint::find(run, from).map_err(Failure::usage)?;
     for warning in &found.skipped {
         eprintln!("warning: {warning}");

@@ -188,6 +188,7 @@ pub fn learn(
         XyLoader::new(valid_table.clone(), valid_table.rows(), config.seed, false, first, device);
 
     let (tolerance, num_epochs) = (config.training.tolerance, config.training.num_epochs);
+    let classes = config.data.schema.as_ref().is_some_and(|s| s.classes.is_some());
     let history = History::default();
     history.lock().expect("history lock").rows = start.rows;
     let end = RunEnd::default();
@@ -201,7 +202,7 @@ pub fn learn(
     let folder = saves.as_ref().map_or_else(std::env::temp_dir, |(manifests, _)| manifests.folder());
     let logger = CsvMetricLogger::new(file, history.clone(), started, start.config_epoch, config.layers());
     let mut training = SupervisedTraining::new(folder, Arc::new(train_rows), Arc::new(valid_rows))
-        .metrics((LossMetric::new(), FitMetric::accuracy()))
+        .metrics((LossMetric::new(), FitMetric::accuracy(classes)))
         .metric_valid_numeric(FitMetric::max_error())
         .metric_train_numeric(LearningRateMetric::new())
         .metric_train(LayerHealth::default())
@@ -254,6 +255,10 @@ fn fresh(config: &Config, run: &RunDir) -> Result<Resumed, Failure> {
     run.prepare_fresh().map_err(Failure::runtime)?;
     let config_toml = config.to_toml();
     write_atomic(&run.config(), config_toml.as_bytes()).map_err(Failure::runtime)?;
+    if let Some(schema) = &config.data.schema {
+        let json = serde_json::to_string_pretty(&**schema).expect("a schema serializes") + "\n";
+        write_atomic(&run.data_schema(), json.as_bytes()).map_err(Failure::runtime)?;
+    }
     let metrics = create_csv(&run.metrics(), config.layers()).map_err(Failure::runtime)?;
     Ok(Resumed {
         epoch: 0,

@@ -2,6 +2,8 @@
 //! folders. Run in release (`cargo test --release`): training in a debug build is ~17x slower.
 //! One test binary (as ripgrep's): training and config errors here, the rest in modules.
 
+/// CSV data: classes, regression, scaling, and bad files.
+mod csv;
 /// Diagnosis of runs that do not converge, and the layer health behind it.
 mod diagnosis;
 /// `gatenet gradcheck`: autodiff against finite differences.

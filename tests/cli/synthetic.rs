@@ -47,7 +47,7 @@ fn data_settings_that_do_not_fit_the_data_source_are_refused() {
     let both = config_file(dir.path(), "both.toml", "[data]\ngate = \"or\"\nsynthetic = \"circle\"\n");
     assert_refused(
         &gatenet(&["check", both.to_str().unwrap()], dir.path()),
-        &["both `gate` and `synthetic`"],
+        &["found `gate` and `synthetic`"],
     );
     let split = config_file(dir.path(), "split.toml", "[data]\ngate = \"or\"\nvalid_fraction = 0.2\n");
     assert_refused(

@@ -1,0 +1,361 @@
+//! A CSV file as training data (`[data] csv = "..."`): read once when the config is loaded,
+//! every cell checked, split into training and validation rows with the seed, and described by
+//! a [`Schema`] (column names, classes, feature scaling) that the run folder keeps as
+//! `data.json`, so that `predict` reads new rows the way training did.
+
+use crate::data::Table;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// How the CSV's columns map to the network: what `predict` needs besides the weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Schema {
+    /// Feature columns, in the order of the network's inputs.
+    pub features: Vec<String>,
+    /// Target columns, in the order of the outputs (one column of class names for classes).
+    pub targets: Vec<String>,
+    /// The class names of a text target, sorted; output i is the probability of class i.
+    pub classes: Option<Vec<String>>,
+    /// Per feature, the training rows' mean and standard deviation: the network sees
+    /// (value - mean) / std.
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+    /// SHA-256 of the file's bytes: a resumed run must train on the same data.
+    pub sha256: String,
+    pub rows: usize,
+}
+
+impl Schema {
+    pub fn output_width(&self) -> usize {
+        self.classes.as_ref().map_or(self.targets.len(), Vec::len)
+    }
+
+    /// A run folder's data.json.
+    pub fn read(path: &Path) -> Result<Schema, String> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let schema: Schema =
+            serde_json::from_str(&text).map_err(|e| format!("{} is damaged: {e}", path.display()))?;
+        let widths = schema.mean.len() == schema.features.len() && schema.std.len() == schema.features.len();
+        if !widths || schema.std.iter().any(|s| !(s.is_finite() && *s > 0.0)) || schema.targets.is_empty() {
+            return Err(format!("{} is damaged: its scaling does not match its columns", path.display()));
+        }
+        Ok(schema)
+    }
+}
+
+/// A CSV file read as data: the rows with raw feature values (the network scales them).
+#[derive(Debug)]
+pub struct CsvData {
+    pub schema: Schema,
+    pub train: Table,
+    pub valid: Table,
+}
+
+/// What the config asks of the file.
+pub struct Request<'a> {
+    pub targets: &'a [String],
+    pub features: Option<&'a [String]>,
+    pub valid_fraction: f64,
+    pub seed: u64,
+}
+
+/// The most columns a file may have: the widest input layer accepted.
+const MAX_COLUMNS: usize = 100_000;
+
+impl CsvData {
+    /// Reads and checks `path`. The error names the file, and the row (counting the header as
+    /// row 1, as a spreadsheet does) and column where there is one.
+    pub fn read(path: &Path, request: &Request) -> Result<CsvData, String> {
+        let shown = path.display();
+        if path.is_dir() {
+            return Err(format!("{shown}: expected a CSV file, found a directory"));
+        }
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!("{shown}: no such file"),
+            _ => format!("{shown}: cannot read the file: {e}"),
+        })?;
+        let sha256 = format!("{:x}", Sha256::digest(&bytes));
+        let text = String::from_utf8(bytes).map_err(|e| {
+            format!(
+                "{shown}: expected UTF-8 text, found a non-UTF-8 byte at offset {}",
+                e.utf8_error().valid_up_to()
+            )
+        })?;
+        let (header, records) = parse(&text).map_err(|e| format!("{shown}: {e}"))?;
+        let column = |name: &String| header.iter().position(|h| h == name);
+        let features: Vec<String> = match request.features {
+            Some(list) => list.to_vec(),
+            None => header.iter().filter(|h| !request.targets.contains(h)).cloned().collect(),
+        };
+        for (key, names) in [("targets", request.targets), ("features", &features[..])] {
+            let mut seen = BTreeSet::new();
+            for name in names {
+                if column(name).is_none() {
+                    return Err(format!(
+                        "{shown}: data.{key} names column {name:?}, which the header does not have{}; the columns are {}",
+                        nearest(name, &header),
+                        crate::config::list(&header, '"')
+                    ));
+                }
+                if !seen.insert(name) {
+                    return Err(format!("{shown}: data.{key} lists column {name:?} twice"));
+                }
+            }
+        }
+        if let Some(both) = features.iter().find(|f| request.targets.contains(f)) {
+            return Err(format!(
+                "{shown}: column {both:?} is both a target and a feature; a network that sees its answer learns nothing"
+            ));
+        }
+        if features.is_empty() {
+            return Err(format!("{shown}: no feature columns are left once the targets are taken out"));
+        }
+        if records.is_empty() {
+            return Err(format!("{shown}: the file has a header but no rows"));
+        }
+
+        let feature_columns: Vec<usize> = features.iter().filter_map(column).collect();
+        let target_columns: Vec<usize> = request.targets.iter().filter_map(column).collect();
+        let mut inputs = Vec::with_capacity(records.len() * features.len());
+        for (line, cells) in &records {
+            for (&c, name) in feature_columns.iter().zip(&features) {
+                inputs.push(number(&cells[c]).map_err(|e| at(&shown, *line, name, e))?);
+            }
+        }
+        let classes = class_names(&records, &target_columns, request.targets, &shown)?;
+        let mut targets = Vec::new();
+        for (line, cells) in &records {
+            match &classes {
+                Some(names) => {
+                    let cell = &cells[target_columns[0]];
+                    targets.extend(names.iter().map(|n| if n == cell.trim() { 1.0 } else { 0.0 }));
+                }
+                None => {
+                    for (&c, name) in target_columns.iter().zip(request.targets) {
+                        targets.push(number(&cells[c]).map_err(|e| at(&shown, *line, name, e))?);
+                    }
+                }
+            }
+        }
+        let output_width = classes.as_ref().map_or(target_columns.len(), Vec::len);
+        let all = Table { input_width: features.len(), target_width: output_width, inputs, targets };
+
+        let rows = all.rows();
+        let held_out = ((rows as f64 * request.valid_fraction).round() as usize).max(1);
+        if rows < held_out + 2 {
+            return Err(format!(
+                "{shown}: {rows} rows are too few: valid_fraction = {} holds out {held_out} for validation and training needs at least 2 more",
+                request.valid_fraction
+            ));
+        }
+        let (train, valid) = all.shuffled_split(held_out, request.seed);
+        let (mean, std) = scaling(&train);
+        let schema = Schema { features, targets: request.targets.to_vec(), classes, mean, std, sha256, rows };
+        Ok(CsvData { schema, train, valid })
+    }
+}
+
+/// The feature columns of a CSV file with a header, named as in `schema` (other columns, such
+/// as the targets, are ignored), row-major: what `predict --csv` feeds a CSV run's network.
+pub fn read_features(path: &Path, schema: &Schema) -> Result<Vec<f32>, String> {
+    let shown = path.display();
+    let text = std::fs::read(path)
+        .map_err(|e| format!("cannot read {shown}: {e}"))
+        .and_then(|b| String::from_utf8(b).map_err(|_| format!("{shown}: expected UTF-8 text")))?;
+    let (header, records) = parse(&text).map_err(|e| format!("{shown}: {e}"))?;
+    let mut columns = Vec::new();
+    for name in &schema.features {
+        let found = header.iter().position(|h| h == name).ok_or_else(|| {
+            format!(
+                "{shown}: the run was trained on column {name:?}, which the header does not have{}; the run needs {}",
+                nearest(name, &header),
+                crate::config::list(&schema.features, '"')
+            )
+        })?;
+        columns.push(found);
+    }
+    if records.is_empty() {
+        return Err(format!("{shown} has a header but no rows to predict"));
+    }
+    let mut values = Vec::with_capacity(records.len() * columns.len());
+    for (line, cells) in &records {
+        for (&c, name) in columns.iter().zip(&schema.features) {
+            values.push(number(&cells[c]).map_err(|e| at(&shown, *line, name, e))?);
+        }
+    }
+    Ok(values)
+}
+
+/// A row's 1-based line number and its cells.
+type Record = (u64, Vec<String>);
+
+/// The header and the rows (with their 1-based line numbers) of a CSV text, every row as wide
+/// as the header.
+fn parse(text: &str) -> Result<(Vec<String>, Vec<Record>), String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header: Vec<String> = match records.next() {
+        None => return Err("the file is empty; expected a header line of column names, then rows".into()),
+        Some(Err(e)) => return Err(format!("line 1: {e}")),
+        Some(Ok(record)) => record.iter().map(str::to_string).collect(),
+    };
+    if header.len() > MAX_COLUMNS {
+        return Err(format!("the header has {} columns; at most {MAX_COLUMNS} are accepted", header.len()));
+    }
+    for (i, name) in header.iter().enumerate() {
+        if name.is_empty() {
+            return Err(format!(
+                "line 1: column {} has no name; the first line must name every column",
+                i + 1
+            ));
+        }
+        if let Some(first) = header[..i].iter().position(|h| h == name) {
+            return Err(format!("line 1: columns {} and {} are both named {name:?}", first + 1, i + 1));
+        }
+    }
+    let mut rows = Vec::new();
+    for record in records {
+        let record = record.map_err(|e| e.to_string())?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() == 1 && record[0].is_empty() {
+            continue; // a blank line
+        }
+        if record.len() != header.len() {
+            return Err(format!(
+                "line {line}: expected {} cells, as in the header, found {}",
+                header.len(),
+                record.len()
+            ));
+        }
+        rows.push((line, record.iter().map(str::to_string).collect()));
+    }
+    Ok((header, rows))
+}
+
+/// A cell as a finite number.
+fn number(cell: &str) -> Result<f32, String> {
+    if cell.is_empty() {
+        return Err("the cell is empty; expected a number".into());
+    }
+    match cell.parse::<f64>() {
+        Ok(v) if v.is_finite() && v.abs() <= f32::MAX as f64 => Ok(v as f32),
+        Ok(_) => Err(format!("expected a finite number, found {cell:?}")),
+        Err(_) => Err(format!("expected a number, found {cell:?}")),
+    }
+}
+
+fn at(file: &impl std::fmt::Display, line: u64, column: &str, message: String) -> String {
+    format!("{file}:{line}: column {column:?}: {message}")
+}
+
+/// The sorted class names when the one target column holds text; `None` for numeric targets.
+fn class_names(
+    records: &[Record],
+    columns: &[usize],
+    names: &[String],
+    file: &impl std::fmt::Display,
+) -> Result<Option<Vec<String>>, String> {
+    let text_cell = |c: usize| records.iter().find(|(_, cells)| number(&cells[c]).is_err());
+    let Some(text) = columns.iter().position(|&c| text_cell(c).is_some()) else {
+        return Ok(None);
+    };
+    let (c, name) = (columns[text], &names[text]);
+    if columns.len() > 1 {
+        return Err(format!(
+            "column {name:?} holds text (class names), and a class column must be the only target; found targets {}",
+            crate::config::list(names, '"')
+        ));
+    }
+    let numeric = records.iter().filter(|(_, cells)| number(&cells[c]).is_ok()).count();
+    let (line, cells) = text_cell(c).expect("found above");
+    // Mostly numbers with a stray word is a typo in a numeric column, not a set of classes.
+    if numeric * 2 > records.len() {
+        return Err(at(
+            file,
+            *line,
+            name,
+            format!("expected a number like the other {numeric} rows, found {:?}", cells[c]),
+        ));
+    }
+    if let Some((line, _)) = records.iter().find(|(_, cells)| cells[c].is_empty()) {
+        return Err(at(file, *line, name, "the cell is empty; expected a class name".into()));
+    }
+    let classes: BTreeSet<&str> = records.iter().map(|(_, cells)| cells[c].as_str()).collect();
+    if classes.len() < 2 {
+        return Err(format!("column {name:?} has a single class; classification needs at least 2"));
+    }
+    Ok(Some(classes.into_iter().map(str::to_string).collect()))
+}
+
+/// Per input column, the mean and the (population) standard deviation; a constant column gets
+/// std 1, so that it reaches the network as 0 rather than as NaN.
+fn scaling(table: &Table) -> (Vec<f32>, Vec<f32>) {
+    let rows = table.rows() as f64;
+    (0..table.input_width)
+        .map(|c| {
+            let column = || (0..table.rows()).map(|r| table.input_row(r)[c] as f64);
+            let mean = column().sum::<f64>() / rows;
+            let var = column().map(|v| (v - mean).powi(2)).sum::<f64>() / rows;
+            let std = if var.sqrt() > 1e-12 * mean.abs().max(1.0) { var.sqrt() } else { 1.0 };
+            (mean as f32, std as f32)
+        })
+        .unzip()
+}
+
+fn nearest(name: &str, header: &[String]) -> String {
+    header
+        .iter()
+        .find(|h| h.eq_ignore_ascii_case(name))
+        .map_or(String::new(), |h| format!(" (did you mean {h:?}?)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, targets: &[&str]) -> Result<CsvData, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, text).unwrap();
+        let targets: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+        CsvData::read(&path, &Request { targets: &targets, features: None, valid_fraction: 0.25, seed: 1 })
+    }
+
+    #[test]
+    fn a_text_target_becomes_sorted_classes_one_hot() {
+        let data = read("a,kind\n1,dog\n2,cat\n3,dog\n4,cat\n", &["kind"]).unwrap();
+        assert_eq!(data.schema.classes, Some(vec!["cat".to_string(), "dog".to_string()]));
+        let mut pairs: Vec<(f32, Vec<f32>)> = (0..data.train.rows())
+            .map(|r| (data.train.input_row(r)[0], data.train.target_row(r).to_vec()))
+            .chain(
+                (0..data.valid.rows())
+                    .map(|r| (data.valid.input_row(r)[0], data.valid.target_row(r).to_vec())),
+            )
+            .collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert_eq!(pairs[0], (1.0, vec![0.0, 1.0]), "dog is class 1");
+        assert_eq!(pairs[1], (2.0, vec![1.0, 0.0]), "cat is class 0");
+    }
+
+    #[test]
+    fn scaling_comes_from_the_training_rows_and_a_constant_column_gets_std_one() {
+        let data = read("a,b,y\n1,5,0\n2,5,1\n3,5,0\n4,5,1\n5,5,0\n6,5,1\n7,5,1\n8,5,0\n", &["y"]).unwrap();
+        let a: Vec<f32> = (0..data.train.rows()).map(|r| data.train.input_row(r)[0]).collect();
+        let mean = a.iter().sum::<f32>() / a.len() as f32;
+        assert!((data.schema.mean[0] - mean).abs() < 1e-6);
+        assert_eq!((data.schema.mean[1], data.schema.std[1]), (5.0, 1.0));
+    }
+
+    #[test]
+    fn a_stray_word_in_a_numeric_column_names_its_line() {
+        let err = read("a,y\n1,0\n2,1\n3,zero\n4,1\n5,0\n", &["y"]).unwrap_err();
+        assert!(err.contains("t.csv:4: column \"y\"") && err.contains("\"zero\""), "{err}");
+    }
+}

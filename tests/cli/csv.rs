@@ -1,0 +1,256 @@
+//! CSV data: the shipped fruit table, classes and regression, the scaling `predict` applies,
+//! and every way a CSV file can be wrong.
+
+use super::{assert_refused, config_file, gatenet, repo, stderr, stdout, train, walk};
+use gatenet::init::SplitMix64;
+use serde_json::Value;
+use std::path::Path;
+
+/// configs/fruit.csv: 80 apples, oranges and lemons each, measured (weight in grams, width and
+/// height in cm, skin hue in degrees), in a shuffled order. Apples are red (hue near 4) or,
+/// one in three, green (near 90); oranges near 36 and lemons near 56 overlap a little in hue and
+/// are told apart by their size and shape too.
+fn fruit_csv() -> String {
+    let mut rng = SplitMix64::new(2026);
+    let mut rows = Vec::new();
+    for (fruit, weight, width, height) in [
+        ("apple", (170.0, 25.0), (7.5, 0.6), (7.2, 0.6)),
+        ("orange", (150.0, 20.0), (7.2, 0.5), (7.0, 0.5)),
+        ("lemon", (110.0, 15.0), (5.8, 0.5), (7.5, 0.6)),
+    ] {
+        for i in 0..80 {
+            let mut draw = |(mean, sd): (f64, f64)| mean + sd * rng.normal();
+            let hue = match fruit {
+                "apple" if i % 3 == 2 => draw((90.0, 10.0)),
+                "apple" => draw((4.0, 6.0)).rem_euclid(360.0),
+                "orange" => draw((36.0, 4.0)),
+                _ => draw((56.0, 4.0)),
+            };
+            let (w, x, y) = (draw(weight), draw(width), draw(height));
+            rows.push(format!("{w:.0},{x:.1},{y:.1},{hue:.0},{fruit}"));
+        }
+    }
+    for i in (1..rows.len()).rev() {
+        rows.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
+    }
+    format!("weight_g,width_cm,height_cm,hue_deg,fruit\n{}\n", rows.join("\n"))
+}
+
+#[test]
+fn the_shipped_fruit_csv_is_what_its_generator_writes() {
+    let path = repo().join("configs/fruit.csv");
+    if std::env::var_os("GATENET_WRITE_FRUIT").is_some() {
+        std::fs::write(&path, fruit_csv()).unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), fruit_csv(), "regenerate: GATENET_WRITE_FRUIT=1");
+}
+
+fn copy_fruit(dir: &Path) {
+    std::fs::copy(repo().join("configs/fruit.csv"), dir.join("fruit.csv")).unwrap();
+    std::fs::copy(repo().join("configs/fruit.toml"), dir.join("fruit.toml")).unwrap();
+}
+
+#[test]
+fn the_fruit_classifier_reaches_95_percent_and_predict_on_its_csv_reproduces_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, summary) = train(&repo().join("configs/fruit.toml"), dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = summary.unwrap();
+    let accuracy = summary["valid_accuracy"].as_f64().unwrap();
+    assert!(accuracy >= 0.95, "validation accuracy {accuracy}");
+    assert!(summary["network"].as_str().unwrap().starts_with("4-16-3 "), "{}", summary["network"]);
+
+    let run = dir.path().join("artifacts/fruit");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("data.json")).unwrap()).unwrap();
+    assert_eq!(schema["classes"], serde_json::json!(["apple", "lemon", "orange"]));
+    let mean_weight = schema["mean"][0].as_f64().unwrap();
+    assert!((120.0..170.0).contains(&mean_weight), "weights are standardized around {mean_weight}");
+
+    let csv = repo().join("configs/fruit.csv");
+    let out = gatenet(&["predict", run.to_str().unwrap(), "--csv", csv.to_str().unwrap()], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let answer = stdout(&out);
+    let mut lines = answer.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "weight_g,width_cm,height_cm,hue_deg,predicted_fruit,p_apple,p_lemon,p_orange"
+    );
+    let by_inputs: std::collections::HashMap<String, Vec<f64>> = lines
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            (cells[..4].join(","), cells[5..].iter().map(|c| c.parse().unwrap()).collect())
+        })
+        .collect();
+    assert_eq!(by_inputs.len() + duplicates(&csv), 240, "one answer per row");
+    // Every training row's outputs in summary.json are what predict says for the raw row: the
+    // scaling in data.json was applied.
+    for prediction in summary["predictions"].as_array().unwrap() {
+        let inputs: Vec<String> = prediction["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap().to_string())
+            .collect();
+        let predicted = &by_inputs[&inputs.join(",")];
+        for (p, s) in predicted.iter().zip(prediction["output"].as_array().unwrap()) {
+            assert!((p - s.as_f64().unwrap()).abs() < 1e-5, "{inputs:?}: {predicted:?} vs {s}");
+        }
+    }
+}
+
+/// Rows of the file whose inputs repeat an earlier row's.
+fn duplicates(csv: &Path) -> usize {
+    let text = std::fs::read_to_string(csv).unwrap();
+    let inputs: Vec<String> =
+        text.lines().skip(1).map(|l| l.rsplit_once(',').unwrap().0.to_string()).collect();
+    inputs.len() - inputs.iter().collect::<std::collections::HashSet<_>>().len()
+}
+
+#[test]
+fn predict_names_the_class_of_rows_given_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _) = train(&repo().join("configs/fruit.toml"), dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run = dir.path().join("artifacts/fruit");
+    let out = gatenet(
+        &["predict", run.to_str().unwrap(), "--input", "180,7.8,7.4,4", "--input", "105,5.6,7.6,56"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let answer = stdout(&out);
+    let lines: Vec<&str> = answer.lines().collect();
+    assert!(lines[0].contains("-> apple ("), "{answer}");
+    assert!(lines[1].contains("-> lemon ("), "{answer}");
+}
+
+#[test]
+fn a_regression_target_trains_with_mse_and_an_identity_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = SplitMix64::new(7);
+    let mut text = String::from("a,b,y\n");
+    for _ in 0..200 {
+        let (a, b) = (10.0 * rng.unit(), 100.0 * rng.unit());
+        text += &format!("{a:.3},{b:.3},{:.4}\n", 2.0 * a - 0.05 * b + 1.0);
+    }
+    std::fs::write(dir.path().join("line.csv"), text).unwrap();
+    let config = "[data]\ncsv = \"line.csv\"\ntargets = [\"y\"]\n[model]\nhidden_sizes = [8]\n\
+                  output_activation = \"identity\"\n[optimizer]\nlearning_rate = 0.02\n\
+                  [training]\nnum_epochs = 1500\ntolerance = 0.1\n";
+    let (out, summary) = train(&config_file(dir.path(), "line.toml", config), dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = summary.unwrap();
+    assert!(summary["converged"].as_bool().unwrap(), "every output within 0.1: {}", summary["max_error"]);
+    let run = dir.path().join("artifacts/line");
+    let out = gatenet(&["predict", run.to_str().unwrap(), "--input", "5,50"], dir.path());
+    let answer: f64 = stdout(&out).split("-> ").nth(1).unwrap().trim().parse().unwrap();
+    assert!((answer - 8.5).abs() < 0.3, "2*5 - 0.05*50 + 1 = 8.5, predicted {answer}");
+}
+
+#[test]
+fn resuming_on_a_changed_csv_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fruit(dir.path());
+    let config = dir.path().join("fruit.toml");
+    let text = std::fs::read_to_string(&config).unwrap().replace("num_epochs = 300", "num_epochs = 20");
+    std::fs::write(&config, text).unwrap();
+    let (out, _) = train(&config, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = dir.path().join("fruit.csv");
+    let changed = std::fs::read_to_string(&csv).unwrap().replacen("\n1", "\n2", 1);
+    std::fs::write(&csv, changed).unwrap();
+    let before = snapshot(&dir.path().join("artifacts/fruit"));
+    let out =
+        gatenet(&["train", config.to_str().unwrap(), "--artifacts", "artifacts", "--resume"], dir.path());
+    assert_refused(&out, &["fruit.csv", "not the one the run trained on"]);
+    assert_eq!(snapshot(&dir.path().join("artifacts/fruit")), before, "the run folder is untouched");
+}
+
+/// Every file of a folder with its bytes.
+fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = walk(dir).into_iter().map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect();
+    files.sort();
+    files
+}
+
+/// Each bad CSV, with the words its error must contain: the file, and the line and column.
+const BAD_CSVS: [(&str, &[u8], &[&str]); 11] = [
+    ("empty file", b"", &["bad.csv", "the file is empty"]),
+    ("header only", b"a,b,y\n", &["bad.csv", "no rows"]),
+    (
+        "missing target column",
+        b"a,b,z\n1,2,3\n",
+        &["bad.csv", "\"y\"", "the columns are \"a\", \"b\", \"z\""],
+    ),
+    ("duplicate column", b"a,a,y\n1,2,3\n", &["bad.csv", "line 1", "columns 1 and 2", "\"a\""]),
+    ("non-numeric cell", b"a,b,y\n1,2,0\n3,x4,1\n5,6,0\n", &["bad.csv:3", "column \"b\"", "\"x4\""]),
+    ("ragged row", b"a,b,y\n1,2,0\n3,4\n5,6,1\n", &["bad.csv", "line 3", "expected 3 cells", "found 2"]),
+    ("NaN", b"a,b,y\n1,2,0\n3,NaN,1\n5,6,0\n", &["bad.csv:3", "column \"b\"", "finite", "\"NaN\""]),
+    ("infinity", b"a,b,y\n1,inf,0\n3,4,1\n5,6,0\n", &["bad.csv:2", "column \"b\"", "finite", "\"inf\""]),
+    ("empty cell", b"a,b,y\n1,2,0\n3,,1\n5,6,0\n", &["bad.csv:3", "column \"b\"", "empty"]),
+    ("too few rows", b"a,b,y\n1,2,0\n3,4,1\n", &["bad.csv", "2 rows are too few", "valid_fraction"]),
+    ("not UTF-8", b"a,b,y\n1,2,\xff\n", &["bad.csv", "non-UTF-8 byte at offset 10"]),
+];
+
+#[test]
+fn each_bad_csv_is_refused_naming_file_row_and_column_and_leaves_the_run_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    // A finished run of the same name: a refused config must not touch it.
+    std::fs::write(dir.path().join("bad.csv"), "a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n9,10,0\n").unwrap();
+    let config = config_file(
+        dir.path(),
+        "bad.toml",
+        "[data]\ncsv = \"bad.csv\"\ntargets = [\"y\"]\n[training]\nnum_epochs = 3\n",
+    );
+    let (out, _) = train(&config, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run = dir.path().join("artifacts/bad");
+    let before = snapshot(&run);
+    for (case, text, expected) in BAD_CSVS {
+        std::fs::write(dir.path().join("bad.csv"), text).unwrap();
+        let out = gatenet(&["train", config.to_str().unwrap(), "--artifacts", "artifacts"], dir.path());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{case}: {err}");
+        assert!(!err.contains("panicked"), "{case}: {err}");
+        for word in expected {
+            assert!(err.contains(word), "{case}: expected {word:?} in: {err}");
+        }
+        assert_eq!(snapshot(&run), before, "{case}: the run folder is untouched");
+    }
+}
+
+#[test]
+fn config_mistakes_about_the_csv_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.csv"), "a,b,kind\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,1,x\n").unwrap();
+    let cases: [(&str, &str, &[&str]); 6] = [
+        (
+            "missing file",
+            "csv = \"nope.csv\"\ntargets = [\"kind\"]",
+            &["data.csv", "nope.csv", "no such file"],
+        ),
+        ("no targets", "csv = \"d.csv\"", &["data.targets", "add `targets"]),
+        (
+            "target is a feature",
+            "csv = \"d.csv\"\ntargets = [\"kind\"]\nfeatures = [\"a\", \"kind\"]",
+            &["\"kind\"", "both a target and a feature"],
+        ),
+        (
+            "misspelled feature",
+            "csv = \"d.csv\"\ntargets = [\"kind\"]\nfeatures = [\"A\"]",
+            &["data.features", "\"A\"", "did you mean \"a\""],
+        ),
+        (
+            "classes with mse",
+            "csv = \"d.csv\"\ntargets = [\"kind\"]",
+            &["training.loss", "\"kind\" holds 2 classes", "cross_entropy"],
+        ),
+        ("two sources", "gate = \"or\"\ncsv = \"d.csv\"\ntargets = [\"kind\"]", &["found `gate` and `csv`"]),
+    ];
+    for (case, data, expected) in cases {
+        let config = config_file(dir.path(), "c.toml", &format!("[data]\n{data}\n"));
+        let out = gatenet(&["train", config.to_str().unwrap(), "--artifacts", "artifacts"], dir.path());
+        assert_refused(&out, expected);
+        assert!(!dir.path().join("artifacts").exists(), "{case}: nothing was created");
+    }
+}
