@@ -84,7 +84,8 @@ impl CsvData {
                 e.utf8_error().valid_up_to()
             )
         })?;
-        let (header, records) = parse(&text).map_err(|e| format!("{shown}: {e}"))?;
+        let mut reader = Rows::new(&text).map_err(|e| format!("{shown}: {e}"))?;
+        let header = reader.header.clone();
         let column = |name: &String| header.iter().position(|h| h == name);
         let features: Vec<String> = match request.features {
             Some(list) => list.to_vec(),
@@ -113,29 +114,38 @@ impl CsvData {
         if features.is_empty() {
             return Err(format!("{shown}: no feature columns are left once the targets are taken out"));
         }
-        if records.is_empty() {
-            return Err(format!("{shown}: the file has a header but no rows"));
-        }
 
+        // One pass, keeping numbers for the features and the cells of the (few) target
+        // columns as text until it is known whether they are numbers or class names: memory
+        // stays near the size of the data, not of its cells as strings.
         let feature_columns: Vec<usize> = features.iter().filter_map(column).collect();
         let target_columns: Vec<usize> = request.targets.iter().filter_map(column).collect();
-        let mut inputs = Vec::with_capacity(records.len() * features.len());
-        for (line, cells) in &records {
+        let mut inputs = Vec::new();
+        let mut cells: Vec<Vec<String>> = vec![Vec::new(); target_columns.len()];
+        let mut lines = Vec::new();
+        while let Some((line, record)) = reader.next_row().map_err(|e| format!("{shown}: {e}"))? {
             for (&c, name) in feature_columns.iter().zip(&features) {
-                inputs.push(number(&cells[c]).map_err(|e| at(&shown, *line, name, e))?);
+                inputs.push(number(&record[c]).map_err(|e| at(&shown, line, name, e))?);
             }
+            for (kept, &c) in cells.iter_mut().zip(&target_columns) {
+                kept.push(record[c].to_string());
+            }
+            lines.push(line);
         }
-        let classes = class_names(&records, &target_columns, request.targets, &shown)?;
-        let mut targets = Vec::new();
-        for (line, cells) in &records {
+        if lines.is_empty() {
+            return Err(format!("{shown}: the file has a header but no rows"));
+        }
+        let classes = class_names(&cells, &lines, request.targets, &shown)?;
+        let mut targets = Vec::with_capacity(lines.len() * target_columns.len());
+        for (row, &line) in lines.iter().enumerate() {
             match &classes {
                 Some(names) => {
-                    let cell = &cells[target_columns[0]];
-                    targets.extend(names.iter().map(|n| if n == cell.trim() { 1.0 } else { 0.0 }));
+                    let cell = &cells[0][row];
+                    targets.extend(names.iter().map(|n| if n == cell { 1.0 } else { 0.0 }));
                 }
                 None => {
-                    for (&c, name) in target_columns.iter().zip(request.targets) {
-                        targets.push(number(&cells[c]).map_err(|e| at(&shown, *line, name, e))?);
+                    for (column, name) in cells.iter().zip(request.targets) {
+                        targets.push(number(&column[row]).map_err(|e| at(&shown, line, name, e))?);
                     }
                 }
             }
@@ -165,78 +175,95 @@ pub fn read_features(path: &Path, schema: &Schema) -> Result<Vec<f32>, String> {
     let text = std::fs::read(path)
         .map_err(|e| format!("cannot read {shown}: {e}"))
         .and_then(|b| String::from_utf8(b).map_err(|_| format!("{shown}: expected UTF-8 text")))?;
-    let (header, records) = parse(&text).map_err(|e| format!("{shown}: {e}"))?;
+    let mut reader = Rows::new(&text).map_err(|e| format!("{shown}: {e}"))?;
+    let header = &reader.header;
     let mut columns = Vec::new();
     for name in &schema.features {
         let found = header.iter().position(|h| h == name).ok_or_else(|| {
             format!(
                 "{shown}: the run was trained on column {name:?}, which the header does not have{}; the run needs {}",
-                nearest(name, &header),
+                nearest(name, header),
                 crate::config::list(&schema.features, '"')
             )
         })?;
         columns.push(found);
     }
-    if records.is_empty() {
-        return Err(format!("{shown} has a header but no rows to predict"));
-    }
-    let mut values = Vec::with_capacity(records.len() * columns.len());
-    for (line, cells) in &records {
+    let mut values = Vec::new();
+    while let Some((line, record)) = reader.next_row().map_err(|e| format!("{shown}: {e}"))? {
         for (&c, name) in columns.iter().zip(&schema.features) {
-            values.push(number(&cells[c]).map_err(|e| at(&shown, *line, name, e))?);
+            values.push(number(&record[c]).map_err(|e| at(&shown, line, name, e))?);
         }
+    }
+    if values.is_empty() {
+        return Err(format!("{shown} has a header but no rows to predict"));
     }
     Ok(values)
 }
 
-/// A row's 1-based line number and its cells.
-type Record = (u64, Vec<String>);
+/// The rows of a CSV text after its header, one at a time, every row as wide as the header.
+struct Rows<'a> {
+    header: Vec<String>,
+    reader: csv::Reader<&'a [u8]>,
+    record: csv::StringRecord,
+}
 
-/// The header and the rows (with their 1-based line numbers) of a CSV text, every row as wide
-/// as the header.
-fn parse(text: &str) -> Result<(Vec<String>, Vec<Record>), String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header: Vec<String> = match records.next() {
-        None => return Err("the file is empty; expected a header line of column names, then rows".into()),
-        Some(Err(e)) => return Err(format!("line 1: {e}")),
-        Some(Ok(record)) => record.iter().map(str::to_string).collect(),
-    };
-    if header.len() > MAX_COLUMNS {
-        return Err(format!("the header has {} columns; at most {MAX_COLUMNS} are accepted", header.len()));
-    }
-    for (i, name) in header.iter().enumerate() {
-        if name.is_empty() {
+impl<'a> Rows<'a> {
+    /// Reads and checks the header: every column named, no name twice.
+    fn new(text: &'a str) -> Result<Rows<'a>, String> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let mut record = csv::StringRecord::new();
+        match reader.read_record(&mut record) {
+            Ok(false) => {
+                return Err("the file is empty; expected a header line of column names, then rows".into());
+            }
+            Err(e) => return Err(format!("line 1: {e}")),
+            Ok(true) => {}
+        }
+        let header: Vec<String> = record.iter().map(str::to_string).collect();
+        if header.len() > MAX_COLUMNS {
             return Err(format!(
-                "line 1: column {} has no name; the first line must name every column",
-                i + 1
+                "the header has {} columns; at most {MAX_COLUMNS} are accepted",
+                header.len()
             ));
         }
-        if let Some(first) = header[..i].iter().position(|h| h == name) {
-            return Err(format!("line 1: columns {} and {} are both named {name:?}", first + 1, i + 1));
+        for (i, name) in header.iter().enumerate() {
+            if name.is_empty() {
+                return Err(format!(
+                    "line 1: column {} has no name; the first line must name every column",
+                    i + 1
+                ));
+            }
+            if let Some(first) = header[..i].iter().position(|h| h == name) {
+                return Err(format!("line 1: columns {} and {} are both named {name:?}", first + 1, i + 1));
+            }
+        }
+        Ok(Rows { header, reader, record })
+    }
+
+    /// The next row that is not blank, with its 1-based line number.
+    fn next_row(&mut self) -> Result<Option<(u64, &csv::StringRecord)>, String> {
+        loop {
+            if !self.reader.read_record(&mut self.record).map_err(|e| e.to_string())? {
+                return Ok(None);
+            }
+            let line = self.record.position().map_or(0, |p| p.line());
+            if self.record.len() == 1 && self.record[0].is_empty() {
+                continue; // a blank line
+            }
+            if self.record.len() != self.header.len() {
+                return Err(format!(
+                    "line {line}: expected {} cells, as in the header, found {}",
+                    self.header.len(),
+                    self.record.len()
+                ));
+            }
+            return Ok(Some((line, &self.record)));
         }
     }
-    let mut rows = Vec::new();
-    for record in records {
-        let record = record.map_err(|e| e.to_string())?;
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() == 1 && record[0].is_empty() {
-            continue; // a blank line
-        }
-        if record.len() != header.len() {
-            return Err(format!(
-                "line {line}: expected {} cells, as in the header, found {}",
-                header.len(),
-                record.len()
-            ));
-        }
-        rows.push((line, record.iter().map(str::to_string).collect()));
-    }
-    Ok((header, rows))
 }
 
 /// A cell as a finite number.
@@ -256,38 +283,39 @@ fn at(file: &impl std::fmt::Display, line: u64, column: &str, message: String) -
 }
 
 /// The sorted class names when the one target column holds text; `None` for numeric targets.
+/// `cells` holds each target column's cells, `lines` each row's line number.
 fn class_names(
-    records: &[Record],
-    columns: &[usize],
+    cells: &[Vec<String>],
+    lines: &[u64],
     names: &[String],
     file: &impl std::fmt::Display,
 ) -> Result<Option<Vec<String>>, String> {
-    let text_cell = |c: usize| records.iter().find(|(_, cells)| number(&cells[c]).is_err());
-    let Some(text) = columns.iter().position(|&c| text_cell(c).is_some()) else {
+    let text_cell = |column: &[String]| column.iter().position(|cell| number(cell).is_err());
+    let Some(text) = cells.iter().position(|column| text_cell(column).is_some()) else {
         return Ok(None);
     };
-    let (c, name) = (columns[text], &names[text]);
-    if columns.len() > 1 {
+    let (column, name) = (&cells[text], &names[text]);
+    if cells.len() > 1 {
         return Err(format!(
             "column {name:?} holds text (class names), and a class column must be the only target; found targets {}",
             crate::config::list(names, '"')
         ));
     }
-    let numeric = records.iter().filter(|(_, cells)| number(&cells[c]).is_ok()).count();
-    let (line, cells) = text_cell(c).expect("found above");
+    let numeric = column.iter().filter(|cell| number(cell).is_ok()).count();
+    let first = text_cell(column).expect("found above");
     // Mostly numbers with a stray word is a typo in a numeric column, not a set of classes.
-    if numeric * 2 > records.len() {
+    if numeric * 2 > column.len() {
         return Err(at(
             file,
-            *line,
+            lines[first],
             name,
-            format!("expected a number like the other {numeric} rows, found {:?}", cells[c]),
+            format!("expected a number like the other {numeric} rows, found {:?}", column[first]),
         ));
     }
-    if let Some((line, _)) = records.iter().find(|(_, cells)| cells[c].is_empty()) {
-        return Err(at(file, *line, name, "the cell is empty; expected a class name".into()));
+    if let Some(row) = column.iter().position(String::is_empty) {
+        return Err(at(file, lines[row], name, "the cell is empty; expected a class name".into()));
     }
-    let classes: BTreeSet<&str> = records.iter().map(|(_, cells)| cells[c].as_str()).collect();
+    let classes: BTreeSet<&str> = column.iter().map(String::as_str).collect();
     if classes.len() < 2 {
         return Err(format!("column {name:?} has a single class; classification needs at least 2"));
     }
