@@ -84,27 +84,28 @@ pub struct DataSection {
     pub schema: Option<Arc<Schema>>,
     /// The CSV's training and validation rows, once read.
     #[serde(skip)]
-    pub csv_rows: Option<Arc<(Table, Table)>>,
+    pub csv_rows: Option<(Arc<Table>, Arc<Table>)>,
 }
 
 impl DataSection {
     /// The rows to train on.
-    pub fn table(&self, seed: u64) -> Table {
+    pub fn table(&self, seed: u64) -> Arc<Table> {
         self.split(seed).0
     }
 
     /// The rows to validate on; `None` when they are the training rows (a truth table).
-    pub fn valid_table(&self, seed: u64) -> Option<Table> {
+    pub fn valid_table(&self, seed: u64) -> Option<Arc<Table>> {
         self.split(seed).1
     }
 
-    fn split(&self, seed: u64) -> (Table, Option<Table>) {
+    /// A CSV file's rows are shared, not copied: they may be large.
+    fn split(&self, seed: u64) -> (Arc<Table>, Option<Arc<Table>>) {
         match (self.gate, self.synthetic, &self.csv_rows) {
-            (Some(gate), _, _) => (gate.table(self.inputs.unwrap_or(2)), None),
+            (Some(gate), _, _) => (Arc::new(gate.table(self.inputs.unwrap_or(2))), None),
             (None, Some(kind), _) => {
                 let all = kind.table(self.samples.unwrap_or(500), self.noise.unwrap_or(0.1), seed);
                 let (train, valid) = all.shuffled_split(self.valid_rows(), seed);
-                (train, Some(valid))
+                (Arc::new(train), Some(Arc::new(valid)))
             }
             (None, None, Some(rows)) => (rows.0.clone(), Some(rows.1.clone())),
             (None, None, None) => panic!("validated and loaded: a data source"),

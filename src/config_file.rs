@@ -95,7 +95,7 @@ fn read_csv(config: &mut Config, path: &Path, problems: &[Problem]) -> Result<()
     let read = crate::csv_data::CsvData::read(&file, &request)?;
     data.csv = Some(file.to_string_lossy().into_owned());
     data.schema = Some(std::sync::Arc::new(read.schema));
-    data.csv_rows = Some(std::sync::Arc::new((read.train, read.valid)));
+    data.csv_rows = Some((std::sync::Arc::new(read.train), std::sync::Arc::new(read.valid)));
     Ok(())
 }
 

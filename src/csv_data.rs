@@ -132,6 +132,8 @@ impl CsvData {
             }
             lines.push(line);
         }
+        drop(reader);
+        drop(text); // before the split copies the rows
         if lines.is_empty() {
             return Err(format!("{shown}: the file has a header but no rows"));
         }

@@ -71,7 +71,7 @@ pub fn predict(request: &Request) -> Result<String, Failure> {
 
 /// The run's training rows: the truth table or synthetic points from the config, or a CSV
 /// run's file, read again and checked to be the one it trained on.
-fn training_rows(config: &Config) -> Result<Table, Failure> {
+fn training_rows(config: &Config) -> Result<std::sync::Arc<Table>, Failure> {
     let (Some(csv), Some(schema)) = (&config.data.csv, &config.data.schema) else {
         return Ok(config.data.table(config.seed));
     };
@@ -90,7 +90,7 @@ fn training_rows(config: &Config) -> Result<Table, Failure> {
     if data.schema.sha256 != schema.sha256 {
         return Err(gone(format!("{csv} has changed since the run trained on it")));
     }
-    Ok(data.train)
+    Ok(std::sync::Arc::new(data.train))
 }
 
 /// What the inputs and outputs of a run are called.

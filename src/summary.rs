@@ -35,6 +35,9 @@ pub struct Summary {
     /// The newest complete checkpoint, the one `--resume` would continue from.
     pub last_checkpoint: Option<usize>,
     pub wall_seconds: f64,
+    /// Rows in the training data; `predictions` lists the first [`LISTED_ROWS`] of them.
+    #[serde(default)]
+    pub training_rows: usize,
     pub predictions: Vec<Prediction>,
     /// Why a run that did not converge did not: empty for a converged run.
     pub diagnosis: Vec<Finding>,
@@ -50,6 +53,10 @@ pub struct Prediction {
     /// Before the first update, from the initial weights.
     pub initial_output: Vec<f32>,
 }
+
+/// The most training rows summary.json lists with their predictions: every row of a truth table
+/// or a small CSV, and a sample of a large one (100,000 rows would make a 45 MB file).
+pub const LISTED_ROWS: usize = 1000;
 
 fn nan_if_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
@@ -77,9 +84,12 @@ impl Summary {
         let diverged = rows.iter().any(|r| !r.max_error.is_finite());
         // Without a tolerance there is no "converged" to miss; only a divergence is diagnosed.
         let diagnosed = converged_epoch.is_none() && (tolerance > 0.0 || diverged);
-        let diagnosis =
-            if diagnosed { diagnose(config, rows, &after, &table.targets, width) } else { Vec::new() };
-        let predictions = (0..table.rows())
+        let diagnosis = if diagnosed {
+            diagnose(config, rows, &after, &table.targets[..after.len()], width)
+        } else {
+            Vec::new()
+        };
+        let predictions = (0..table.rows().min(LISTED_ROWS))
             .map(|row| Prediction {
                 inputs: table.input_row(row).to_vec(),
                 target: table.target_row(row).to_vec(),
@@ -108,6 +118,7 @@ impl Summary {
             diverged,
             last_checkpoint: None,
             wall_seconds,
+            training_rows: table.rows(),
             predictions,
             diagnosis,
         }
@@ -128,7 +139,12 @@ impl Summary {
         }
         // A table of hundreds of points says less than its accuracy: long ones are summarised.
         if self.predictions.len() > 16 {
-            let _ = writeln!(out, "  ({} training rows, listed in summary.json)", self.predictions.len());
+            let rows = self.training_rows.max(self.predictions.len());
+            let listed = match self.predictions.len() {
+                n if n < rows => format!("the first {n} listed in summary.json"),
+                _ => "listed in summary.json".into(),
+            };
+            let _ = writeln!(out, "  ({rows} training rows, {listed})");
             let _ = writeln!(out, "validation accuracy {:.1}%", 100.0 * self.valid_accuracy);
         }
         for p in self.predictions.iter().take_while(|_| self.predictions.len() <= 16) {

@@ -171,7 +171,7 @@ pub fn learn(
     style: Style,
     started: Instant,
 ) -> Result<Learned, Failure> {
-    let table = Arc::new(config.data.table(config.seed));
+    let table = config.data.table(config.seed);
     // Built on the autodiff device: weights made from data are tracked only if they start there.
     let autodiff = device.clone().autodiff();
     let model = Mlp::from_config(config, &autodiff);
@@ -183,7 +183,7 @@ pub fn learn(
     // A truth table has no rows to hold out: the validation pass re-reads the training rows
     // after each epoch's updates, and that is what the tolerance is checked on. Synthetic data
     // holds out `valid_fraction` of its points.
-    let valid_table = config.data.valid_table(config.seed).map_or_else(|| table.clone(), Arc::new);
+    let valid_table = config.data.valid_table(config.seed).unwrap_or_else(|| table.clone());
     let valid_rows =
         XyLoader::new(valid_table.clone(), valid_table.rows(), config.seed, false, first, device);
 
@@ -272,9 +272,9 @@ fn fresh(config: &Config, run: &RunDir) -> Result<Resumed, Failure> {
     })
 }
 
-/// The network's answer for every row, row-major.
+/// The network's answer for the rows summary.json lists, row-major.
 fn outputs(model: &Mlp, table: &Table, device: &Device) -> Result<Vec<f32>, Failure> {
-    let all: Vec<usize> = (0..table.rows()).collect();
+    let all: Vec<usize> = (0..table.rows().min(crate::summary::LISTED_ROWS)).collect();
     let batch = table.batch(&all, device);
     let data = model.forward(batch.inputs).into_data();
     data.try_to_vec::<f32>()

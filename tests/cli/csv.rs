@@ -254,3 +254,26 @@ fn config_mistakes_about_the_csv_are_refused_by_name() {
         assert!(!dir.path().join("artifacts").exists(), "{case}: nothing was created");
     }
 }
+
+#[test]
+fn summary_json_lists_at_most_1000_training_rows_and_counts_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("a,b,y\n");
+    let mut rng = SplitMix64::new(3);
+    for _ in 0..1500 {
+        let (a, b) = (rng.unit(), rng.unit());
+        text += &format!("{a:.4},{b:.4},{}\n", u8::from(a > b));
+    }
+    std::fs::write(dir.path().join("many.csv"), text).unwrap();
+    let config = "[data]\ncsv = \"many.csv\"\ntargets = [\"y\"]\n[training]\nnum_epochs = 2\ntolerance = 0\n";
+    let (out, summary) = train(&config_file(dir.path(), "many.toml", config), dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = summary.unwrap();
+    assert_eq!(summary["training_rows"], 1200, "1500 rows, a fifth held out");
+    assert_eq!(summary["predictions"].as_array().unwrap().len(), 1000);
+    assert!(
+        stdout(&out).contains("1200 training rows, the first 1000 listed in summary.json"),
+        "{}",
+        stdout(&out)
+    );
+}
