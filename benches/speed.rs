@@ -1,20 +1,25 @@
 //! `cargo bench --bench speed`: gatenet against the numpy reference (../shared/reference), both
-//! measured in this one run, reported as ratios because this machine is noisy.
+//! measured in this one run, reported as ratios because this machine is noisy. Prints one
+//! Markdown table (the one in BENCHMARKS.md), each figure a median with min and max:
 //!
-//! 1. Whole process: `gatenet configs/or.toml` (the built binary, writing every artifact) against
-//!    a Python process that imports numpy and trains the same 2-6-1 tanh network with Adam 0.05
-//!    until every output is within 0.1.
-//! 2. Time per optimizer step under Burn's Learner: runs of 200 and 2,200 full-batch epochs
-//!    without early stopping; the difference over 2,000 epochs removes start-up and writing.
-//!    Against numpy_mlp.py's own `time_steps` (median of 5 x 20,000 steps), the same net.
+//! 1. Time per optimizer step under Burn's Learner: OR 2-6-1 tanh, Adam 0.05, full batch; runs
+//!    of 200 and 2,200 epochs without early stopping, whose difference over 2,000 epochs
+//!    removes start-up and writing. Against numpy_mlp.py's own `time_steps`, the same net.
+//! 2. Whole process: `gatenet configs/or.toml` (the built binary, writing every artifact)
+//!    against a Python process that imports numpy and trains the same network until every
+//!    output is within 0.1.
+//! 3. Larger run: 100,000 rows x 16 features (label: x0 * x1 > 0, the reference's rule), MLP
+//!    16-64-64-1 tanh, Adam 1e-3, batch 256, from a CSV file; one epoch's time is the
+//!    difference of a 3-epoch and a 1-epoch run, halved, so that reading the file and starting
+//!    up are not counted (numpy's loop has its data in memory too). Against `larger_run`.
+//! 4. Peak resident memory of the OR run and of the 1-epoch larger run, from wait4(2).
 //!
 //! Needs `python3 -m pip install numpy`; without it only gatenet's side is printed.
 
+use gatenet::init::SplitMix64;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-
-const RUNS: usize = 15;
 
 fn main() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -23,58 +28,162 @@ fn main() {
     std::fs::create_dir_all(&work).expect("temp folder");
     let numpy = reference.join("numpy_mlp.py").is_file() && python(&reference, "import numpy").is_some();
     if !numpy {
-        println!("(numpy reference unavailable: `python3 -m pip install numpy`; printing gatenet only)");
+        println!("(numpy reference unavailable: `python3 -m pip install numpy`; printing gatenet only)\n");
     }
+    let mut table = Vec::new();
 
-    // 1. Whole process, interleaved so that both see the same machine load.
+    // 1. Time per optimizer step under the Learner.
+    let mut pinned = Vec::new();
+    let mut unpinned = Vec::new();
+    for _ in 0..5 {
+        for (pin, into) in [(true, &mut pinned), (false, &mut unpinned)] {
+            let short = gatenet(&work, &[&or_config(&work, 200)], pin).seconds;
+            let long = gatenet(&work, &[&or_config(&work, 2200)], pin).seconds;
+            into.push((long - short) / 2000.0 * 1e6);
+        }
+    }
+    let numpy_step: Vec<f64> = if numpy {
+        let timing = "import numpy_mlp as m\n\
+                      _, runs = m.time_steps(m.X_OR, m.Y_OR, [2, 6, 1], 'tanh', 'adam', 0.05, 'default')\n\
+                      print(*runs)";
+        python(&reference, timing)
+            .map(|out| out.split_whitespace().filter_map(|v| v.parse().ok()).collect())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    table.push(Row::new(
+        "us per Adam step under the Learner, OR 2-6-1 (pinned)",
+        "<= 20",
+        pinned,
+        numpy_step.clone(),
+    ));
+    table.push(Row::new("  the same, unpinned (GATENET_NO_PIN=1)", "", unpinned, numpy_step));
+
+    // 2. Whole process, interleaved so that both see the same machine load.
     let or = repo.join("configs/or.toml");
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     let train_or = "import numpy_mlp as m\n\
                     s, y = m.train_until(m.X_OR, m.Y_OR, [2, 6, 1], 'tanh', 'adam', 0.05, 'default', 42, 2000)\n\
                     print(s, y)";
-    for _ in 0..RUNS {
-        ours.push(seconds(|| gatenet(&work, &[or.to_str().unwrap()], true)));
+    let (mut ours, mut theirs, mut or_rss) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..15 {
+        let run = gatenet(&work, &[or.to_str().unwrap()], true);
+        ours.push(run.seconds * 1e3);
+        or_rss.push(run.peak_mb);
         if numpy {
-            theirs.push(seconds(|| {
-                python(&reference, train_or);
-            }));
+            theirs.push(
+                measure(Command::new("python3").args(["-c", train_or]).current_dir(&reference)).seconds * 1e3,
+            );
         }
     }
-    let (ours, theirs) = (median(&mut ours), median(&mut theirs));
-    println!("whole process, train OR and write/print the result (median of {RUNS}):");
-    println!("  gatenet configs/or.toml      {:8.1} ms", ours * 1e3);
-    if numpy {
-        println!("  numpy reference script       {:8.1} ms", theirs * 1e3);
-        println!("  ratio gatenet / numpy        {:8.2}", ours / theirs);
-    }
+    table.push(Row::new("whole process: train OR, write or print the result (ms)", "<= 10", ours, theirs));
 
-    // 2. Time per optimizer step under the Learner.
-    let step = |pinned: bool| -> f64 {
-        let mut per_step = Vec::new();
-        for _ in 0..5 {
-            let short = seconds(|| gatenet(&work, &[&config(&work, 200)], pinned));
-            let long = seconds(|| gatenet(&work, &[&config(&work, 2200)], pinned));
-            per_step.push((long - short) / 2000.0);
-        }
-        median(&mut per_step)
-    };
-    let (pinned, unpinned) = (step(true), step(false));
-    println!("time per Adam step under Burn's Learner, OR 2-6-1, full batch (median of 5):");
-    println!("  gatenet (pinned to one core) {:8.1} us", pinned * 1e6);
-    println!("  gatenet, GATENET_NO_PIN=1    {:8.1} us", unpinned * 1e6);
-    if numpy {
-        let timing = "import numpy_mlp as m\n\
-                      us, _ = m.time_steps(m.X_OR, m.Y_OR, [2, 6, 1], 'tanh', 'adam', 0.05, 'default')\n\
-                      print(us)";
-        let us: f64 = python(&reference, timing).and_then(|out| out.trim().parse().ok()).unwrap_or(f64::NAN);
-        println!("  numpy reference              {us:8.1} us");
-        println!("  ratio gatenet / numpy        {:8.2}", pinned * 1e6 / us);
+    // 3. and 4. The larger run.
+    let rows = 100_000;
+    let csv = larger_csv(&work, rows);
+    let (mut sps, mut larger_rss) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let one = gatenet(&work, &[&larger_config(&work, 1)], true);
+        let three = gatenet(&work, &[&larger_config(&work, 3)], true);
+        let trained = rows as f64 * 0.99; // 1% held out for validation
+        sps.push(trained / ((three.seconds - one.seconds) / 2.0));
+        larger_rss.push(one.peak_mb);
     }
+    let (numpy_sps, numpy_rss) = if numpy {
+        let code = "import numpy_mlp as m\nr = m.larger_run(3)\nprint(r['samples_per_s_median'])";
+        let mut command = Command::new("python3");
+        command.args(["-c", code]).current_dir(&reference).env("OPENBLAS_NUM_THREADS", "1");
+        let run = measure(&mut command);
+        // Each repeat prints "larger run r: 850,000 samples/s, ...".
+        let each = run.stdout.lines().filter_map(|l| {
+            let figure = l.strip_prefix("larger run ")?.split(": ").nth(1)?.split(' ').next()?;
+            figure.replace(',', "").parse::<f64>().ok()
+        });
+        (each.collect(), vec![run.peak_mb])
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    table.push(Row::new("larger run: samples per second, one thread", ">= numpy", sps, numpy_sps));
+    table.push(Row::new("peak memory (RSS), OR run (MB)", "<= 30", or_rss, Vec::new()));
+    let data_mb = (rows * 17 * 4) as f64 / 1e6;
+    table.push(Row::new(
+        "peak memory (RSS), larger run, 1 epoch (MB)",
+        &format!("<= {:.0} (2 x {data_mb:.1} MB data + 50)", 2.0 * data_mb + 50.0),
+        larger_rss,
+        numpy_rss,
+    ));
+    println!(
+        "| measure | goal | gatenet, median [min to max] | numpy reference, median [min to max] | ratio |"
+    );
+    println!("|---|---|---|---|---|");
+    for row in &table {
+        println!("{row}");
+    }
+    println!(
+        "\n(csv file of the larger run: {:.1} MB)",
+        std::fs::metadata(&csv).map_or(0, |m| m.len()) as f64 / 1e6
+    );
     let _ = std::fs::remove_dir_all(&work);
 }
 
+/// One line of the table.
+struct Row {
+    measure: String,
+    goal: String,
+    ours: Vec<f64>,
+    theirs: Vec<f64>,
+}
+
+impl Row {
+    fn new(measure: &str, goal: &str, ours: Vec<f64>, theirs: Vec<f64>) -> Row {
+        Row { measure: measure.into(), goal: goal.into(), ours, theirs }
+    }
+}
+
+impl std::fmt::Display for Row {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |values: &[f64]| match stats(values) {
+            None => "-".to_string(),
+            Some((median, min, max)) => format!("{} [{} to {}]", number(median), number(min), number(max)),
+        };
+        let ratio = match (stats(&self.ours), stats(&self.theirs)) {
+            (Some((a, ..)), Some((b, ..))) => format!("{:.2}", a / b),
+            _ => "-".into(),
+        };
+        write!(
+            f,
+            "| {} | {} | {} | {} | {ratio} |",
+            self.measure,
+            self.goal,
+            show(&self.ours),
+            show(&self.theirs)
+        )
+    }
+}
+
+fn number(value: f64) -> String {
+    match value.abs() {
+        v if v >= 10_000.0 => format!("{:.0}", value),
+        v if v >= 100.0 => format!("{value:.0}"),
+        _ => format!("{value:.1}"),
+    }
+}
+
+/// Median, min and max.
+fn stats(values: &[f64]) -> Option<(f64, f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    let median =
+        if sorted.len().is_multiple_of(2) { (sorted[mid - 1] + sorted[mid]) / 2.0 } else { sorted[mid] };
+    Some((median, sorted[0], sorted[sorted.len() - 1]))
+}
+
 /// A config for OR 2-6-1 tanh Adam 0.05 that runs exactly `epochs` epochs.
-fn config(work: &Path, epochs: usize) -> String {
+fn or_config(work: &Path, epochs: usize) -> String {
     let text = format!(
         "name = \"bench-{epochs}\"\n[data]\ngate = \"or\"\n[model]\nhidden_sizes = [6]\nactivation = \"tanh\"\n\
          [optimizer]\nname = \"adam\"\nlearning_rate = 0.05\n[training]\nnum_epochs = {epochs}\ntolerance = 0\n\
@@ -85,20 +194,71 @@ fn config(work: &Path, epochs: usize) -> String {
     path.to_str().unwrap().to_string()
 }
 
+/// The larger run's config, `epochs` epochs over larger.csv.
+fn larger_config(work: &Path, epochs: usize) -> String {
+    let text = format!(
+        "name = \"larger-{epochs}\"\n[data]\ncsv = \"larger.csv\"\ntargets = [\"y\"]\nvalid_fraction = 0.01\n\
+         [model]\nhidden_sizes = [64, 64]\nactivation = \"tanh\"\n[optimizer]\nname = \"adam\"\nlearning_rate = 0.001\n\
+         [training]\nnum_epochs = {epochs}\nbatch_size = 256\ntolerance = 0\n"
+    );
+    let path = work.join(format!("larger-{epochs}.toml"));
+    std::fs::write(&path, text).expect("bench config");
+    path.to_str().unwrap().to_string()
+}
+
+/// 100,000 rows of 16 standard normal features and the label x0 * x1 > 0.
+fn larger_csv(work: &Path, rows: usize) -> PathBuf {
+    let mut rng = SplitMix64::new(0);
+    let mut text: String = (0..16).map(|i| format!("x{i},")).collect::<String>() + "y\n";
+    for _ in 0..rows {
+        let x: Vec<f64> = (0..16).map(|_| rng.normal()).collect();
+        for v in &x {
+            text += &format!("{v:.5},");
+        }
+        text += if x[0] * x[1] > 0.0 { "1\n" } else { "0\n" };
+    }
+    let path = work.join("larger.csv");
+    std::fs::write(&path, text).expect("larger.csv");
+    path
+}
+
+/// What one process took.
+struct Measured {
+    seconds: f64,
+    peak_mb: f64,
+    stdout: String,
+}
+
 /// Runs the built binary; `pinned` is gatenet's default (it pins itself to one core), and
 /// `false` sets GATENET_NO_PIN to show what pinning is worth.
-fn gatenet(work: &Path, args: &[&str], pinned: bool) {
+fn gatenet(work: &Path, args: &[&str], pinned: bool) -> Measured {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gatenet"));
     if !pinned {
         command.env("GATENET_NO_PIN", "1");
     }
-    let out = command
-        .args(args)
-        .args(["--artifacts", "artifacts"])
-        .current_dir(work)
-        .output()
-        .expect("gatenet runs");
-    assert!(out.status.success(), "gatenet failed: {}", String::from_utf8_lossy(&out.stderr));
+    command.args(args).args(["--artifacts", "artifacts", "-q"]).current_dir(work);
+    measure(&mut command)
+}
+
+/// Runs `command` to its end: wall time, and peak RSS from the kernel's accounting of that
+/// one child (wait4), so that no measuring tool is needed.
+fn measure(command: &mut Command) -> Measured {
+    let start = Instant::now();
+    // wait4 below reaps it: Child::wait would not report the child's resource usage.
+    #[allow(clippy::zombie_processes)]
+    let child = command.stdout(std::process::Stdio::piped()).spawn().expect("the command starts");
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = String::new();
+    if let Some(mut out) = child.stdout {
+        use std::io::Read;
+        let _ = out.read_to_string(&mut stdout);
+    }
+    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
+    // SAFETY: waits for our own child, into values owned by this frame.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let seconds = start.elapsed().as_secs_f64();
+    assert!(waited == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{command:?} failed");
+    Measured { seconds, peak_mb: usage.ru_maxrss as f64 / 1024.0, stdout }
 }
 
 /// Runs a Python snippet in the reference folder with one BLAS thread; its stdout on success.
@@ -110,19 +270,4 @@ fn python(reference: &Path, code: &str) -> Option<String> {
         .output()
         .ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn seconds(f: impl FnOnce()) -> f64 {
-    let start = Instant::now();
-    f();
-    start.elapsed().as_secs_f64()
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len().is_multiple_of(2) { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] }
 }
