@@ -40,7 +40,7 @@ pub struct FileSum {
     pub sha256: String,
 }
 
-fn sha256(bytes: &[u8]) -> String {
+pub fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -76,6 +76,10 @@ impl Manifests {
     /// The run folder the checkpoints belong to.
     pub fn folder(&self) -> std::path::PathBuf {
         self.run.path().to_path_buf()
+    }
+
+    pub fn run(&self) -> &RunDir {
+        &self.run
     }
 
     /// Called by the checkpointing strategy when it decides to save `epoch`.

@@ -4,6 +4,7 @@
 //! per epoch) and answers the Learner's queries for early stopping from memory.
 
 use crate::health::{self, HealthInput, LAYER_HEALTH, LayerHealth};
+use crate::stopping::{Ending, RunEnd};
 use burn::tensor::{ExecutionError, Tensor, TensorReadError};
 use burn::train::ItemLazy;
 use burn::train::logger::MetricLogger;
@@ -300,8 +301,8 @@ pub type History = Arc<Mutex<RunLog>>;
 #[derive(Debug, Default)]
 pub struct RunLog {
     pub rows: Vec<EpochRow>,
-    /// The first failed write to `metrics.csv`: Burn's metric thread cannot report it, so
-    /// `train` does when the run ends.
+    /// The first failed write to `metrics.csv`: Burn's metric thread cannot report it, so it
+    /// ends the run at that epoch and `train` reports it.
     pub write_error: Option<String>,
 }
 
@@ -319,6 +320,8 @@ pub struct CsvMetricLogger {
     config_epoch: usize,
     /// Linear layers in the net: where the training and validation health values go.
     layers: usize,
+    /// Told when a row cannot be written, so that the run stops at that epoch.
+    end: RunEnd,
 }
 
 impl CsvMetricLogger {
@@ -330,6 +333,7 @@ impl CsvMetricLogger {
         started: Instant,
         config_epoch: usize,
         layers: usize,
+        end: RunEnd,
     ) -> Self {
         CsvMetricLogger {
             file: file.map(std::io::BufWriter::new),
@@ -340,6 +344,7 @@ impl CsvMetricLogger {
             started,
             config_epoch,
             layers,
+            end,
         }
     }
 }
@@ -461,7 +466,8 @@ impl MetricLogger for CsvMetricLogger {
         };
         let mut log = self.history.lock().expect("history lock");
         if let (Err(e), None) = (written, &log.write_error) {
-            log.write_error = Some(e.to_string());
+            log.write_error = Some(format!("epoch {}: {e}", row.epoch));
+            self.end.set(row.epoch, Ending::WriteFailed);
         }
         log.rows.push(row);
     }

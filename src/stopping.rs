@@ -22,6 +22,9 @@ pub enum Ending {
     Diverged,
     /// The validation loss has not improved for `training.patience` epochs.
     NoImprovement,
+    /// metrics.csv could not be written (a full disk): the epoch is not saved, so the newest
+    /// checkpoint still matches the file, and the run stops.
+    WriteFailed,
 }
 
 /// `training.patience`, with the history it reads the validation losses from.
@@ -62,7 +65,7 @@ impl RunEnd {
         *self.0.lock().expect("run end lock")
     }
 
-    fn set(&self, epoch: usize, ending: Ending) {
+    pub(crate) fn set(&self, epoch: usize, ending: Ending) {
         *self.0.lock().expect("run end lock") = Some((epoch, ending));
     }
 }
@@ -92,6 +95,12 @@ fn decide(
     end: &RunEnd,
 ) -> Option<Ending> {
     let max_error = store.find_metric(MAX_ERROR, epoch, Aggregate::Mean, &Split::Valid);
+    // Set by the metric logger, whose work on this epoch the question above waited for.
+    if let Some((ended, Ending::WriteFailed)) = end.get()
+        && ended == epoch
+    {
+        return Some(Ending::WriteFailed);
+    }
     let diverged = max_error.is_some_and(|e| !e.is_finite());
     let converged = tolerance > 0.0 && max_error.is_some_and(|e| e <= tolerance);
     let ending = match (diverged, converged, interrupt::requested()) {
@@ -112,7 +121,7 @@ impl CheckpointingStrategy for SaveSchedule {
     fn checkpointing(&mut self, epoch: usize, store: &EventStoreClient) -> Vec<CheckpointingAction> {
         let ending = decide(epoch, store, self.tolerance, &self.patience, &self.end);
         let due = ending.is_some() || epoch.is_multiple_of(self.every) || epoch >= self.num_epochs;
-        if ending == Some(Ending::Diverged) || !due {
+        if matches!(ending, Some(Ending::Diverged | Ending::WriteFailed)) || !due {
             return Vec::new();
         }
         self.manifests.announce(epoch, ending == Some(Ending::Converged));

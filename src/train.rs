@@ -124,6 +124,8 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
     }
     let after = outputs(&model, &table, &device)?;
     let mut summary = Summary::new(&config, &table, before, after, &rows, started.elapsed().as_secs_f64());
+    summary.model_sha256 =
+        std::fs::read(run.model()).ok().filter(|_| !diverged).map(|b| crate::checkpoint::sha256(&b));
     summary.last_checkpoint = crate::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
     write_atomic(&run.summary(), summary.to_json().as_bytes()).map_err(Failure::runtime)?;
     // A picture that cannot be drawn does not undo a finished run: it is reported, not fatal.
@@ -200,7 +202,15 @@ pub fn learn(
     // Without saves nothing is written to the folder: no checkpointer, no file logger, no
     // application log.
     let folder = saves.as_ref().map_or_else(std::env::temp_dir, |(manifests, _)| manifests.folder());
-    let logger = CsvMetricLogger::new(file, history.clone(), started, start.config_epoch, config.layers());
+    let run = saves.as_ref().map(|(manifests, _)| manifests.run().clone());
+    let logger = CsvMetricLogger::new(
+        file,
+        history.clone(),
+        started,
+        start.config_epoch,
+        config.layers(),
+        end.clone(),
+    );
     let mut training = SupervisedTraining::new(folder, Arc::new(train_rows), Arc::new(valid_rows))
         .metrics((LossMetric::new(), FitMetric::accuracy(classes)))
         .metric_valid_numeric(FitMetric::max_error())
@@ -244,8 +254,18 @@ pub fn learn(
         return Err(Failure::runtime(format!("training stopped with an error: {error}")));
     }
     let log = std::mem::take(&mut *history.lock().expect("history lock"));
-    if let Some(error) = log.write_error {
-        return Err(Failure::runtime(format!("cannot write metrics.csv: {error}")));
+    if let (Some(error), Some(run)) = (log.write_error, &run) {
+        let kept = crate::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
+        let resume = match kept {
+            Some(epoch) => {
+                format!("the checkpoint of epoch {epoch} is intact: make room, then continue with --resume")
+            }
+            None => "no checkpoint was saved before it".into(),
+        };
+        return Err(Failure::runtime(format!(
+            "cannot write {} at {error}; the run stopped there, and {resume}",
+            run.metrics().display()
+        )));
     }
     Ok(Learned { model: result.model, rows: log.rows, end: end.get(), before, table })
 }
