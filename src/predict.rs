@@ -188,10 +188,30 @@ fn load_model(run: &RunDir, config: &Config, epoch: Option<usize>) -> Result<(Ml
             run.path().display()
         )));
     }
+    if epoch.is_none() {
+        check_model(run, &path)?;
+    }
     let model = empty
         .try_load_file(&path)
         .map_err(|e| Failure::usage(format!("cannot load {}: {e}", path.display())))?;
     Ok((model, source))
+}
+
+/// Checks model.bpk against the checksum summary.json recorded when it was written (a run
+/// folder without a readable summary has nothing to check against).
+fn check_model(run: &RunDir, path: &Path) -> Result<(), Failure> {
+    let summary = std::fs::read_to_string(run.summary()).ok();
+    let summary = summary.and_then(|text| serde_json::from_str::<crate::summary::Summary>(&text).ok());
+    let Some(expected) = summary.and_then(|s| s.model_sha256) else { return Ok(()) };
+    let bytes =
+        std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+    if checkpoint::sha256(&bytes) != expected {
+        return Err(Failure::usage(format!(
+            "{} is damaged: it no longer matches the SHA-256 that summary.json recorded when it was written; predict from a checkpoint with --epoch N, or train the run again",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The network's answers for rows given row-major with `width` inputs each.

@@ -34,6 +34,9 @@ pub struct Summary {
     pub diverged: bool,
     /// The newest complete checkpoint, the one `--resume` would continue from.
     pub last_checkpoint: Option<usize>,
+    /// SHA-256 of model.bpk as written: `predict` refuses a file that no longer matches.
+    #[serde(default)]
+    pub model_sha256: Option<String>,
     pub wall_seconds: f64,
     /// Rows in the training data; `predictions` lists the first [`LISTED_ROWS`] of them.
     #[serde(default)]
@@ -117,6 +120,7 @@ impl Summary {
             converged_epoch,
             diverged,
             last_checkpoint: None,
+            model_sha256: None,
             wall_seconds,
             training_rows: table.rows(),
             predictions,
