@@ -138,6 +138,15 @@ impl DataSection {
         }
     }
 
+    /// Validation rows: held-out ones, or `rows` for a truth table (validated on its own rows).
+    fn valid_rows_or(&self, rows: usize) -> usize {
+        match (&self.csv_rows, self.synthetic) {
+            (Some(rows), _) => rows.1.rows(),
+            (None, Some(_)) => self.valid_rows(),
+            _ => rows,
+        }
+    }
+
     /// Whether the rows are known: always, except for a CSV file not read yet.
     fn known(&self) -> bool {
         self.csv.is_none() || self.csv_rows.is_some()
@@ -260,6 +269,11 @@ const MAX_WIDTH: usize = 100_000;
 /// The most epochs accepted: 10^8 epochs take about 8 hours at gatenet's fastest, and keep
 /// every count of optimizer steps far below the 2^31 at which Burn's step scheduler stops.
 const MAX_EPOCHS: usize = 100_000_000;
+
+/// The largest learning rate accepted. 1000 still trains (and diverges, which gatenet reports
+/// and diagnoses); a rate like 1e30 is a typo, and every weight would be at its limit after the
+/// first step.
+const MAX_LEARNING_RATE: f64 = 1e6;
 
 /// The most runs a sweep accepts (settings x seeds).
 const MAX_SWEEP_RUNS: usize = 1_000_000;
@@ -457,9 +471,9 @@ impl Config {
         let opt = &self.optimizer;
         let lr = opt.learning_rate;
         check(
-            lr.is_finite() && lr > 0.0,
+            lr.is_finite() && lr > 0.0 && lr <= MAX_LEARNING_RATE,
             "optimizer.learning_rate",
-            format!("expected a finite number > 0, found {lr}"),
+            format!("expected a number > 0 and at most {MAX_LEARNING_RATE:e}, found {lr}"),
         );
         if matches!(opt.schedule, Schedule::Cosine | Schedule::Exponential) {
             check(lr <= 1.0, "optimizer.learning_rate", format!("the {:?} schedule needs a learning rate of at most 1 (a limit of Burn's schedulers), found {lr}", opt.schedule).to_lowercase());
@@ -568,9 +582,9 @@ impl Config {
             );
             for &lr in &sweep.learning_rate {
                 check(
-                    lr.is_finite() && lr > 0.0,
+                    lr.is_finite() && lr > 0.0 && lr <= MAX_LEARNING_RATE,
                     "sweep.learning_rate",
-                    format!("expected finite numbers > 0, found {lr}"),
+                    format!("expected numbers > 0 and at most {MAX_LEARNING_RATE:e}, found {lr}"),
                 );
             }
         }
@@ -714,6 +728,32 @@ impl Config {
         changes
     }
 
+    /// What training this config takes, estimated before anything is allocated: parameter
+    /// count and peak memory (`gatenet check` prints it).
+    pub fn estimate(&self) -> Estimate {
+        let (inputs, outputs) = self.data.widths();
+        let mut widths = vec![inputs];
+        widths.extend(&self.model.hidden_sizes);
+        widths.push(outputs);
+        let parameters: usize = widths.windows(2).map(|p| p[0] * p[1] + p[1]).sum();
+        let rows = self.data.rows();
+        let batch = self.training.batch_size.unwrap_or(rows).max(1);
+        let f32s = |n: usize| n as f64 * 4.0;
+        // Weights, their gradient and up to two optimizer moments (Adam's), kept twice over
+        // while a checkpoint is written.
+        let model = f32s(parameters) * 5.0;
+        // Each layer's output and its gradient for a training batch; the validation pass and
+        // the before/after outputs evaluate at most all rows, or 1,000, at once.
+        let evaluated =
+            batch.max(self.data.valid_rows_or(rows).min(rows)).max(rows.min(crate::summary::LISTED_ROWS));
+        let activations = f32s(widths.iter().sum::<usize>() * evaluated) * 3.0;
+        // The rows, each with its inputs and targets.
+        let data = f32s(rows * (inputs + outputs)) * 1.25;
+        // The binary, Burn and the Learner's threads, measured on an OR run.
+        let base = 14e6;
+        Estimate { parameters, bytes: model + activations + data + base }
+    }
+
     /// The resolved config as TOML, the text of `config.toml` and of `gatenet check`.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a validated config serializes")
@@ -722,6 +762,20 @@ impl Config {
 
 fn show<T: fmt::Display>(value: Option<T>) -> String {
     value.map_or("nothing".into(), |v| v.to_string())
+}
+
+/// What a config's training takes.
+#[derive(Debug)]
+pub struct Estimate {
+    pub parameters: usize,
+    /// Peak memory, roughly.
+    pub bytes: f64,
+}
+
+impl fmt::Display for Estimate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} parameters; training needs about {:.0} MB of memory", self.parameters, self.bytes / 1e6)
+    }
 }
 
 /// The differences between a run's config and the one it is resumed with, as
@@ -828,7 +882,7 @@ mod tests {
         let found = problems("[data]\ngate = \"or\"\n[model]\nhidden_sizes = [0]\n[optimizer]\nlearning_rate = -1.0\n[training]\nnum_epochs = 0\nbatch_size = 9\n").join("\n");
         for expected in [
             "model.hidden_sizes",
-            "optimizer.learning_rate: expected a finite number > 0, found -1",
+            "optimizer.learning_rate: expected a number > 0 and at most 1e6, found -1",
             "training.num_epochs: expected between 1 and 100000000, found 0",
             "training.batch_size",
         ] {

@@ -18,6 +18,16 @@ use std::sync::Mutex;
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit 2, --help and --version 0, both by clap
     install_quiet_panic_hook();
+    // A write past a file-size limit (ulimit -f) then fails with an error gatenet reports,
+    // instead of the signal killing the process mid-write.
+    #[cfg(unix)]
+    // SAFETY: setting signal dispositions before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        // `gatenet check c.toml | head -1`: a closed pipe ends the process quietly, as it does
+        // a C tool, instead of a failed print! turning into an "internal error".
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(failure)) => {
@@ -38,7 +48,10 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, Failure> {
     match (cli.command, cli.config) {
         (Some(Command::Check { config }), _) => {
-            print!("{}", load(&config)?.to_toml());
+            let config = load(&config)?;
+            // A comment, so that the output is still the config file it describes.
+            println!("# {}", config.estimate());
+            print!("{}", config.to_toml());
             Ok(0)
         }
         (Some(Command::Train { config, run }), _) => train_config(&config, &run),
