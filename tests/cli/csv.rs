@@ -173,52 +173,6 @@ fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     files
 }
 
-/// Each bad CSV, with the words its error must contain: the file, and the line and column.
-const BAD_CSVS: [(&str, &[u8], &[&str]); 11] = [
-    ("empty file", b"", &["bad.csv", "the file is empty"]),
-    ("header only", b"a,b,y\n", &["bad.csv", "no rows"]),
-    (
-        "missing target column",
-        b"a,b,z\n1,2,3\n",
-        &["bad.csv", "\"y\"", "the columns are \"a\", \"b\", \"z\""],
-    ),
-    ("duplicate column", b"a,a,y\n1,2,3\n", &["bad.csv", "line 1", "columns 1 and 2", "\"a\""]),
-    ("non-numeric cell", b"a,b,y\n1,2,0\n3,x4,1\n5,6,0\n", &["bad.csv:3", "column \"b\"", "\"x4\""]),
-    ("ragged row", b"a,b,y\n1,2,0\n3,4\n5,6,1\n", &["bad.csv", "line 3", "expected 3 cells", "found 2"]),
-    ("NaN", b"a,b,y\n1,2,0\n3,NaN,1\n5,6,0\n", &["bad.csv:3", "column \"b\"", "finite", "\"NaN\""]),
-    ("infinity", b"a,b,y\n1,inf,0\n3,4,1\n5,6,0\n", &["bad.csv:2", "column \"b\"", "finite", "\"inf\""]),
-    ("empty cell", b"a,b,y\n1,2,0\n3,,1\n5,6,0\n", &["bad.csv:3", "column \"b\"", "empty"]),
-    ("too few rows", b"a,b,y\n1,2,0\n3,4,1\n", &["bad.csv", "2 rows are too few", "valid_fraction"]),
-    ("not UTF-8", b"a,b,y\n1,2,\xff\n", &["bad.csv", "non-UTF-8 byte at offset 10"]),
-];
-
-#[test]
-fn each_bad_csv_is_refused_naming_file_row_and_column_and_leaves_the_run_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    // A finished run of the same name: a refused config must not touch it.
-    std::fs::write(dir.path().join("bad.csv"), "a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n9,10,0\n").unwrap();
-    let config = config_file(
-        dir.path(),
-        "bad.toml",
-        "[data]\ncsv = \"bad.csv\"\ntargets = [\"y\"]\n[training]\nnum_epochs = 3\n",
-    );
-    let (out, _) = train(&config, dir.path());
-    assert!(out.status.success(), "{}", stderr(&out));
-    let run = dir.path().join("artifacts/bad");
-    let before = snapshot(&run);
-    for (case, text, expected) in BAD_CSVS {
-        std::fs::write(dir.path().join("bad.csv"), text).unwrap();
-        let out = gatenet(&["train", config.to_str().unwrap(), "--artifacts", "artifacts"], dir.path());
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(2), "{case}: {err}");
-        assert!(!err.contains("panicked"), "{case}: {err}");
-        for word in expected {
-            assert!(err.contains(word), "{case}: expected {word:?} in: {err}");
-        }
-        assert_eq!(snapshot(&run), before, "{case}: the run folder is untouched");
-    }
-}
-
 #[test]
 fn config_mistakes_about_the_csv_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();

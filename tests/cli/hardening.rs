@@ -1,0 +1,461 @@
+//! The hardening suite: bad inputs of every kind, one test each (the test name is the case), run
+//! through the real binary. Each asserts the documented exit code, a message naming the problem,
+//! no panic, and that an existing run folder (`artifacts/victim`, trained first) is unchanged.
+
+use super::{gatenet, stderr, stdout, walk};
+use std::path::Path;
+
+/// The run every case must leave alone: 20 epochs, checkpoints at 10 and 20.
+const VICTIM: &str = "[data]\ngate = \"or\"\n[model]\nhidden_sizes = [6]\n[optimizer]\nlearning_rate = 0.05\n\
+                      [training]\nnum_epochs = 20\ntolerance = 0\ncheckpoint_every = 10\n";
+
+/// Trains the victim, prepares the case, runs `args` in the folder and checks the outcome.
+fn refused(args: &[&str], code: i32, words: &[&str], prepare: impl FnOnce(&Path)) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("victim.toml"), VICTIM).unwrap();
+    let trained = gatenet(&["victim.toml", "-q"], root);
+    assert!(trained.status.success(), "the victim trains: {}", stderr(&trained));
+    prepare(root);
+    let before = snapshot(&root.join("artifacts"));
+    let out = gatenet(args, root);
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(code), "exit code; the output was: {said}");
+    assert!(!said.contains("panicked"), "a panic reached the user: {said}");
+    for word in words {
+        assert!(said.contains(word), "expected {word:?} in: {said}");
+    }
+    assert_eq!(
+        snapshot(&root.join("artifacts")),
+        before,
+        "the run folders are unchanged; the output was: {said}"
+    );
+}
+
+/// Every file under `dir`, with its bytes.
+fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = walk(dir).into_iter().map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect();
+    files.sort();
+    files
+}
+
+fn write(root: &Path, name: &str, bytes: impl AsRef<[u8]>) {
+    let path = root.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// The victim's config with `table`'s `line` added (or replacing the key it sets).
+fn victim_with(table: &str, line: &str) -> String {
+    let key = line.split('=').next().unwrap().trim();
+    let mut out = String::new();
+    let mut current = "";
+    let mut added = false;
+    for l in VICTIM.lines() {
+        if l.starts_with('[') {
+            if current == table && !added {
+                out += &format!("{line}\n");
+                added = true;
+            }
+            current = l.trim_matches(|c| c == '[' || c == ']');
+            out += &format!("{l}\n");
+            continue;
+        }
+        if current == table && l.split('=').next().unwrap().trim() == key {
+            out += &format!("{line}\n");
+            added = true;
+            continue;
+        }
+        out += &format!("{l}\n");
+    }
+    match (added, table) {
+        (true, _) => out,
+        (false, "") => format!("{line}\n{out}"),
+        (false, t) if current == t => format!("{out}{line}\n"),
+        (false, t) => format!("{out}[{t}]\n{line}\n"),
+    }
+}
+
+/// Flips one byte in the middle of a file.
+fn damage(path: &Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A case whose config file is `victim.toml` with one line set: trained into the victim's own
+/// folder, so a config that were accepted would change it.
+macro_rules! config_cases {
+    ($($name:ident: $table:literal, $line:literal => [$($word:expr),*];)*) => {$(
+        #[test]
+        fn $name() {
+            let text = victim_with($table, $line);
+            refused(&["victim.toml"], 2, &["victim.toml", $($word),*], |root| write(root, "victim.toml", &text));
+        }
+    )*};
+}
+
+config_cases! {
+    misspelled_top_level_key: "", "sed = 1" => ["victim.toml:1:1", "did you mean `seed`"];
+    misspelled_data_key: "data", "gat = \"or\"" => ["[data]", "did you mean `gate`"];
+    misspelled_model_key: "model", "hiden_sizes = [2]" => ["[model]", "did you mean `hidden_sizes`"];
+    misspelled_optimizer_key: "optimizer", "learning_rat = 0.1" => ["[optimizer]", "did you mean `learning_rate`"];
+    misspelled_training_key: "training", "num_epoch = 3" => ["[training]", "did you mean `num_epochs`"];
+    misspelled_sweep_key: "sweep", "seed = 3" => ["[sweep]", "did you mean `seeds`"];
+    learning_rate_as_text: "optimizer", "learning_rate = \"fast\"" => ["optimizer.learning_rate", "expected a number"];
+    hidden_sizes_not_an_array: "model", "hidden_sizes = 4" => ["model.hidden_sizes", "expected an array"];
+    negative_seed: "", "seed = -1" => ["seed", "-1"];
+    negative_learning_rate: "optimizer", "learning_rate = -0.5" => ["optimizer.learning_rate", "found -0.5"];
+    zero_learning_rate: "optimizer", "learning_rate = 0" => ["optimizer.learning_rate", "found 0"];
+    nan_learning_rate: "optimizer", "learning_rate = nan" => ["optimizer.learning_rate", "found NaN"];
+    learning_rate_of_1e30: "optimizer", "learning_rate = 1e30" => ["optimizer.learning_rate", "at most 1e6"];
+    zero_epochs: "training", "num_epochs = 0" => ["training.num_epochs", "found 0"];
+    a_trillion_epochs: "training", "num_epochs = 1000000000000" => ["training.num_epochs", "found 1000000000000"];
+    batch_larger_than_the_data: "training", "batch_size = 9" => ["training.batch_size", "4 training rows, found 9"];
+    zero_batch_size: "training", "batch_size = 0" => ["training.batch_size", "found 0"];
+    zero_width: "model", "hidden_sizes = [0]" => ["model.hidden_sizes", "found 0 at position 0"];
+    width_of_a_billion: "model", "hidden_sizes = [1000000000]" => ["model.hidden_sizes", "found 1000000000"];
+    too_many_parameters: "model", "hidden_sizes = [100000, 100000]" => ["model.hidden_sizes", "parameters"];
+    unknown_activation: "model", "activation = \"tanhh\"" => ["model.activation", "did you mean \"tanh\""];
+    unknown_output_activation: "model", "output_activation = \"softplus\"" => ["model.output_activation", "\"softplus\""];
+    unknown_optimizer: "optimizer", "name = \"adamm\"" => ["optimizer.name", "did you mean \"adam\""];
+    unknown_schedule: "optimizer", "schedule = \"linear\"" => ["optimizer.schedule", "\"linear\""];
+    unknown_backend: "", "backend = \"cuda\"" => ["backend", "\"cuda\""];
+    unknown_gate: "data", "gate = \"orr\"" => ["data.gate", "did you mean \"or\""];
+    seventeen_gate_inputs: "data", "inputs = 17" => ["data.inputs", "found 17"];
+    negative_tolerance: "training", "tolerance = -0.1" => ["training.tolerance", "found -0.1"];
+    nan_tolerance: "training", "tolerance = nan" => ["training.tolerance", "found NaN"];
+    zero_checkpoint_every: "training", "checkpoint_every = 0" => ["training.checkpoint_every", "found 0"];
+    zero_patience: "training", "patience = 0" => ["training.patience", "found 0"];
+    momentum_with_adam: "optimizer", "momentum = 0.9" => ["optimizer.momentum", "does not apply to name = \"adam\""];
+    beta1_of_one: "optimizer", "beta1 = 1.0" => ["optimizer.beta1", "[0, 1)"];
+    name_that_leaves_the_artifacts_folder: "", "name = \"../escape\"" => ["name", "\"../escape\""];
+    valid_fraction_for_a_gate: "data", "valid_fraction = 0.2" => ["data.valid_fraction", "its own rows"];
+    noise_for_a_gate: "data", "noise = 0.5" => ["data.noise", "`synthetic` data only"];
+    cross_entropy_without_classes: "training", "loss = \"cross_entropy\"" => ["training.loss", "needs classes"];
+    softmax_without_classes: "model", "output_activation = \"softmax\"" => ["model.output_activation", "needs classes"];
+    freeze_a_layer_that_does_not_exist: "model", "freeze = [5]" => ["model.freeze", "found 5"];
+    two_data_sources: "data", "synthetic = \"circle\"" => ["data", "found `gate` and `synthetic`"];
+    csv_beside_a_gate: "data", "csv = \"d.csv\"" => ["data", "found `gate` and `csv`"];
+}
+
+/// A case with a file of its own (the config, or the CSV file a config reads).
+macro_rules! file_cases {
+    ($($name:ident: [$($arg:expr),*], $file:expr, $bytes:expr => $code:literal, [$($word:expr),*];)*) => {$(
+        #[test]
+        fn $name() {
+            refused(&[$($arg),*], $code, &[$($word),*], |root| write(root, $file, $bytes));
+        }
+    )*};
+}
+
+/// The victim's folder name for a CSV config, so that an accepted one would overwrite it.
+const CSV_CONFIG: &str = "name = \"victim\"\n[data]\ncsv = \"d.csv\"\ntargets = [\"y\"]\n";
+
+/// Trains the CSV config on `csv`: refused, naming the config, the CSV and `words`.
+fn csv_case(csv: &[u8], words: &[&str]) {
+    refused(&["data.toml"], 2, &[&["data.toml", "d.csv"], words].concat(), |root| {
+        write(root, "data.toml", CSV_CONFIG);
+        write(root, "d.csv", csv);
+    });
+}
+
+file_cases! {
+    empty_config: ["victim.toml"], "victim.toml", "" => 2, ["victim.toml", "add a [data] table"];
+    binary_garbage_config: ["victim.toml"], "victim.toml", [0xff, 0xfe, 0x00, 0x9c, 0x01] => 2, ["victim.toml", "UTF-8"];
+    unclosed_table_header: ["victim.toml"], "victim.toml", "[data\ngate = \"or\"\n" => 2, ["victim.toml:1:", "invalid TOML"];
+    unclosed_string: ["victim.toml"], "victim.toml", "[data]\ngate = \"or\n" => 2, ["victim.toml:2:", "invalid TOML"];
+    duplicate_key: ["victim.toml"], "victim.toml", "[data]\ngate = \"or\"\ngate = \"and\"\n" => 2, ["victim.toml:3:", "invalid TOML"];
+    unknown_table: ["victim.toml"], "victim.toml", "[data]\ngate = \"or\"\n[modle]\n" => 2, ["victim.toml:3:2", "did you mean `model`"];
+    bce_without_a_sigmoid_output: ["victim.toml"], "victim.toml", "[data]\ngate = \"or\"\n[model]\noutput_activation = \"identity\"\n[training]\nloss = \"bce\"\n" => 2, ["victim.toml:6:1", "training.loss", "needs probabilities"];
+    csv_without_targets: ["victim.toml"], "victim.toml", "[data]\ncsv = \"d.csv\"\n" => 2, ["data.targets", "add `targets"];
+    config_in_a_path_with_spaces_and_non_ascii: ["my configs/ørn ø.toml"], "my configs/ørn ø.toml", "name = \"victim\"\n[data]\ngate = \"orr\"\n" => 2, ["my configs/ørn ø.toml:3:1", "did you mean \"or\""];
+    predict_csv_of_the_wrong_width: ["predict", "artifacts/victim", "--csv", "rows.csv"], "rows.csv", "a,b,c\n1,0,1\n" => 2, ["rows.csv:2", "expected 2 comma-separated inputs, found 3"];
+    predict_csv_with_text: ["predict", "artifacts/victim", "--csv", "rows.csv"], "rows.csv", "a,b\n1,0\nyes,no\n" => 2, ["rows.csv:3", "not a finite number"];
+    gradcheck_of_a_bad_config: ["gradcheck", "victim.toml"], "victim.toml", "[data]\ngate = 1\n" => 2, ["victim.toml:2:1", "data.gate"];
+    sweep_of_a_bad_config: ["sweep", "victim.toml"], "victim.toml", "[data]\ngate = \"or\"\n[sweep]\nseeds = 0\n" => 2, ["sweep.seeds", "found 0"];
+}
+
+#[test]
+fn missing_config_file() {
+    refused(&["nowhere.toml"], 2, &["nowhere.toml", "no such file"], |_| {});
+}
+
+#[test]
+fn config_that_is_a_directory() {
+    refused(&["folder.toml"], 2, &["folder.toml", "found a directory"], |root| {
+        std::fs::create_dir(root.join("folder.toml")).unwrap()
+    });
+}
+
+#[test]
+fn unknown_command_line_flag() {
+    refused(&["victim.toml", "--bogus"], 2, &["unexpected argument '--bogus'"], |_| {});
+}
+
+#[test]
+fn sweep_with_zero_seeds_on_the_command_line() {
+    refused(&["sweep", "victim.toml", "--seeds", "0"], 2, &["--seeds", "found 0"], |_| {});
+}
+
+#[test]
+fn csv_missing_file() {
+    refused(&["data.toml"], 2, &["data.toml", "data.csv", "d.csv", "no such file"], |root| {
+        write(root, "data.toml", CSV_CONFIG)
+    });
+}
+
+#[test]
+fn csv_missing_column() {
+    csv_case(b"a,b,z\n1,2,3\n", &["\"y\"", "the columns are \"a\", \"b\", \"z\""]);
+}
+
+#[test]
+fn csv_duplicate_column() {
+    csv_case(b"a,a,y\n1,2,3\n", &["line 1", "columns 1 and 2", "\"a\""]);
+}
+
+#[test]
+fn csv_non_numeric_cell() {
+    csv_case(b"a,b,y\n1,2,0\n3,x4,1\n5,6,0\n", &["d.csv:3", "column \"b\"", "\"x4\""]);
+}
+
+#[test]
+fn csv_ragged_row() {
+    csv_case(b"a,b,y\n1,2,0\n3,4\n5,6,1\n", &["line 3", "expected 3 cells", "found 2"]);
+}
+
+#[test]
+fn csv_empty_file() {
+    csv_case(b"", &["the file is empty"]);
+}
+
+#[test]
+fn csv_header_only() {
+    csv_case(b"a,b,y\n", &["no rows"]);
+}
+
+#[test]
+fn csv_nan() {
+    csv_case(b"a,b,y\n1,2,0\n3,NaN,1\n5,6,0\n", &["d.csv:3", "column \"b\"", "finite", "\"NaN\""]);
+}
+
+#[test]
+fn csv_infinity() {
+    csv_case(b"a,b,y\n1,inf,0\n3,4,1\n5,6,0\n", &["d.csv:2", "column \"b\"", "finite", "\"inf\""]);
+}
+
+#[test]
+fn csv_empty_cell() {
+    csv_case(b"a,b,y\n1,2,0\n3,,1\n5,6,0\n", &["d.csv:3", "column \"b\"", "empty"]);
+}
+
+#[test]
+fn csv_too_few_rows() {
+    csv_case(b"a,b,y\n1,2,0\n3,4,1\n", &["2 rows are too few", "valid_fraction"]);
+}
+
+#[test]
+fn csv_not_utf8() {
+    csv_case(b"a,b,y\n1,2,\xff\n", &["non-UTF-8 byte at offset 10"]);
+}
+
+#[test]
+fn csv_target_that_is_also_a_feature() {
+    refused(&["data.toml"], 2, &["\"y\"", "both a target and a feature"], |root| {
+        write(root, "data.toml", format!("{CSV_CONFIG}features = [\"a\", \"y\"]\n"));
+        write(root, "d.csv", "a,y\n1,0\n2,1\n3,0\n4,1\n5,0\n");
+    });
+}
+
+#[test]
+fn csv_stray_word_in_a_numeric_target() {
+    csv_case(b"a,y\n1,0\n2,1\n3,zero\n4,1\n5,0\n", &["d.csv:4", "column \"y\"", "\"zero\""]);
+}
+
+#[test]
+fn resume_with_every_checkpoint_damaged() {
+    refused(&["victim.toml", "--resume"], 2, &["model-20.bpk", "model-10.bpk"], |root| {
+        let checkpoints = root.join("artifacts/victim/checkpoint");
+        damage(&checkpoints.join("model-20.bpk"));
+        damage(&checkpoints.join("model-10.bpk"));
+    });
+}
+
+#[test]
+fn resume_with_a_manifest_that_is_not_json() {
+    refused(&["victim.toml", "--resume-from", "20"], 2, &["manifest-20.json"], |root| {
+        write(root, "artifacts/victim/checkpoint/manifest-20.json", "{ not json")
+    });
+}
+
+#[test]
+fn resume_from_an_epoch_never_saved() {
+    refused(&["victim.toml", "--resume-from", "15"], 2, &["15"], |_| {});
+}
+
+#[test]
+fn resume_with_a_different_network() {
+    let text = victim_with("model", "hidden_sizes = [8]");
+    refused(&["victim.toml", "--resume"], 2, &["model.hidden_sizes: [6] -> [8]"], move |root| {
+        write(root, "victim.toml", &text)
+    });
+}
+
+#[test]
+fn resume_a_run_that_was_never_trained() {
+    refused(&["other.toml", "--resume"], 2, &["nothing to resume", "artifacts/other"], |root| {
+        write(root, "other.toml", VICTIM)
+    });
+}
+
+#[test]
+fn predict_on_a_folder_that_is_not_a_run() {
+    refused(&["predict", "notarun"], 2, &["notarun", "no config.toml"], |root| {
+        std::fs::create_dir(root.join("notarun")).unwrap()
+    });
+}
+
+#[test]
+fn predict_on_a_missing_folder() {
+    refused(&["predict", "artifacts/nothing"], 2, &["artifacts/nothing", "not a folder"], |_| {});
+}
+
+#[test]
+fn predict_with_too_many_inputs() {
+    refused(
+        &["predict", "artifacts/victim", "--input", "1,0,1"],
+        2,
+        &["expected 2 comma-separated inputs, found 3"],
+        |_| {},
+    );
+}
+
+#[test]
+fn predict_with_words_for_inputs() {
+    refused(
+        &["predict", "artifacts/victim", "--input", "yes,no"],
+        2,
+        &["--input \"yes,no\"", "not a finite number"],
+        |_| {},
+    );
+}
+
+#[test]
+fn predict_from_an_epoch_without_a_checkpoint() {
+    refused(&["predict", "artifacts/victim", "--epoch", "7"], 2, &["7"], |_| {});
+}
+
+#[test]
+fn predict_with_a_damaged_model() {
+    refused(&["predict", "artifacts/victim"], 2, &["model.bpk is damaged", "--epoch N"], |root| {
+        damage(&root.join("artifacts/victim/model.bpk"))
+    });
+}
+
+#[test]
+fn predict_with_a_damaged_config() {
+    refused(&["predict", "artifacts/victim"], 2, &["config.toml", "invalid TOML"], |root| {
+        write(root, "artifacts/victim/config.toml", "[data\n")
+    });
+}
+
+#[test]
+fn report_on_a_folder_that_is_not_a_run() {
+    refused(&["report", "notarun"], 2, &["notarun"], |root| {
+        std::fs::create_dir(root.join("notarun")).unwrap()
+    });
+}
+
+/// The built binary, copied where any user may run it (the target folder may be private).
+fn binary_in(dir: &Path) -> std::path::PathBuf {
+    let copy = dir.join("gatenet");
+    std::fs::copy(env!("CARGO_BIN_EXE_gatenet"), &copy).unwrap();
+    copy
+}
+
+#[test]
+fn a_read_only_artifacts_folder_fails_before_epoch_1_naming_the_path() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write(root, "victim.toml", VICTIM);
+    std::fs::create_dir(root.join("artifacts")).unwrap();
+    std::fs::set_permissions(root.join("artifacts"), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let mut command = std::process::Command::new(binary_in(root));
+    command.arg("victim.toml").current_dir(root);
+    // SAFETY: geteuid has no preconditions. Root writes into read-only folders, so the run is
+    // made as `nobody` there.
+    if unsafe { libc::geteuid() } == 0 {
+        command.uid(65534).gid(65534);
+    }
+    let out = command.output().unwrap();
+    let said = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("artifacts/victim") && said.contains("Permission denied"), "{said}");
+    assert!(!said.contains("epoch 1"), "no epoch ran: {said}");
+    assert!(walk(&root.join("artifacts")).is_empty(), "nothing was written");
+}
+
+#[test]
+fn a_full_disk_stops_the_run_at_the_write_that_failed_and_the_last_checkpoint_resumes() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "long.toml", VICTIM.replace("num_epochs = 20", "num_epochs = 200"));
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gatenet"));
+    command.args(["long.toml", "-q"]).current_dir(root);
+    // A file-size limit of 8 KiB (ulimit -f 8) stands in for a full disk: metrics.csv outgrows
+    // it around epoch 48, and every later write of that file fails.
+    // SAFETY: setrlimit is async-signal-safe, and only touches the child.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit { rlim_cur: 8192, rlim_max: 8192 };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let out = command.output().unwrap();
+    let said = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(!said.contains("panicked"), "{said}");
+    assert!(said.contains("cannot write artifacts/long/metrics.csv at epoch"), "{said}");
+    let kept: usize = said
+        .split("the checkpoint of epoch ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("names the intact checkpoint: {said}"));
+    let run = root.join("artifacts/long");
+    assert!(run.join(format!("checkpoint/manifest-{kept}.json")).is_file());
+    assert!(!run.join("model.bpk").exists() && !run.join("summary.json").exists());
+
+    let resumed = gatenet(&["long.toml", "-q", "--resume"], root);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let epochs: Vec<usize> =
+        metrics.lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
+    assert_eq!(epochs, (1..=200).collect::<Vec<_>>(), "every epoch once, the cut-off row replaced");
+}
+
+#[test]
+fn output_piped_into_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "victim.toml", VICTIM);
+    // A pipe whose reader is already gone, as `| head -0`'s is by the time gatenet prints.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gatenet"))
+        .args(["check", "victim.toml"])
+        .current_dir(dir.path())
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert!(stderr(&out).is_empty(), "nothing said about it: {}", stderr(&out));
+}
