@@ -299,7 +299,7 @@ fn class_names(
     let (column, name) = (&cells[text], &names[text]);
     if cells.len() > 1 {
         return Err(format!(
-            "column {name:?} holds text (class names), and a class column must be the only target; found targets {}",
+            "{file}: column {name:?} holds text (class names), and a class column must be the only target; found targets {}",
             crate::config::list(names, '"')
         ));
     }
@@ -319,7 +319,7 @@ fn class_names(
     }
     let classes: BTreeSet<&str> = column.iter().map(String::as_str).collect();
     if classes.len() < 2 {
-        return Err(format!("column {name:?} has a single class; classification needs at least 2"));
+        return Err(format!("{file}: column {name:?} has a single class; classification needs at least 2"));
     }
     Ok(Some(classes.into_iter().map(str::to_string).collect()))
 }
