@@ -104,6 +104,13 @@ impl Manifests {
             converged: done.converged,
             tolerance: self.tolerance,
         };
+        // metrics.csv holds this epoch's row (the checkpointing strategy waited for it); it
+        // reaches the disk before the manifest that makes the checkpoint count, so that after a
+        // power cut a complete checkpoint never points past the metrics resume cuts back to.
+        let metrics = self.run.metrics();
+        std::fs::File::open(&metrics)
+            .and_then(|file| file.sync_data())
+            .map_err(|e| format!("cannot sync {}: {e}", metrics.display()))?;
         let json = serde_json::to_string_pretty(&manifest).expect("a manifest serializes");
         write_atomic(&self.run.manifest(epoch), json.as_bytes())
     }
