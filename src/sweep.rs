@@ -85,6 +85,9 @@ pub struct RunResult {
     pub seed: u64,
     pub converged_epoch: Option<usize>,
     pub final_loss: f64,
+    /// The last epoch's validation accuracy: what compares settings of a run without a
+    /// tolerance (synthetic or CSV data, trained to a number of epochs or to `patience`).
+    pub valid_accuracy: f64,
     pub wall_seconds: f64,
     /// Why the run failed to run at all; such runs count as not converged.
     pub error: Option<String>,
@@ -152,6 +155,7 @@ fn run_one(base: &Config, setting: &Setting, seed: u64, device: &burn::tensor::D
         seed,
         converged_epoch: None,
         final_loss: f64::NAN,
+        valid_accuracy: f64::NAN,
         wall_seconds: 0.0,
         error: None,
     };
@@ -176,6 +180,7 @@ fn run_one(base: &Config, setting: &Setting, seed: u64, device: &burn::tensor::D
             result.converged_epoch =
                 learned.rows.iter().find(|r| tolerance > 0.0 && r.max_error <= tolerance).map(|r| r.epoch);
             result.final_loss = learned.rows.last().map_or(f64::NAN, |r| r.valid_loss);
+            result.valid_accuracy = learned.rows.last().map_or(f64::NAN, |r| r.valid_accuracy);
         }
         Ok(Err(failure)) => result.error = Some(failure.message),
         Err(_) => result.error = Some("internal error (a panic) in this run".into()),
@@ -191,6 +196,8 @@ pub struct Row {
     pub converged: usize,
     /// Median, min and max epochs to converge over the converged runs.
     pub epochs: Option<(f64, usize, usize)>,
+    /// Over the runs that ran (NaN when none did).
+    pub median_valid_accuracy: f64,
     pub median_wall_seconds: f64,
 }
 
@@ -209,6 +216,9 @@ pub fn rows(results: &[RunResult]) -> Vec<Row> {
             epochs.sort_unstable();
             let mut walls: Vec<f64> = runs.iter().map(|r| r.wall_seconds).collect();
             walls.sort_by(f64::total_cmp);
+            let mut accuracies: Vec<f64> =
+                runs.iter().map(|r| r.valid_accuracy).filter(|a| !a.is_nan()).collect();
+            accuracies.sort_by(f64::total_cmp);
             Row {
                 setting,
                 runs: runs.len(),
@@ -220,6 +230,7 @@ pub fn rows(results: &[RunResult]) -> Vec<Row> {
                         epochs[epochs.len() - 1],
                     )
                 }),
+                median_valid_accuracy: median(&accuracies),
                 median_wall_seconds: median(&walls),
             }
         })
@@ -237,16 +248,20 @@ fn median(sorted: &[f64]) -> f64 {
 /// The per-combination table, as Markdown (sweep.md and the terminal).
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| setting | converged | median epochs | min | max | median wall ms |\n|---|---|---|---|---|---|\n",
+        "| setting | converged | median epochs | min | max | median valid accuracy | median wall ms |\n|---|---|---|---|---|---|---|\n",
     );
     for row in rows {
         let (median, min, max) = match row.epochs {
             Some((median, min, max)) => (format!("{median}"), min.to_string(), max.to_string()),
             None => ("-".into(), "-".into(), "-".into()),
         };
+        let accuracy = match row.median_valid_accuracy {
+            a if a.is_nan() => "-".to_string(),
+            a => format!("{:.1}%", 100.0 * a),
+        };
         let _ = writeln!(
             out,
-            "| {} | {}/{} | {median} | {min} | {max} | {:.1} |",
+            "| {} | {}/{} | {median} | {min} | {max} | {accuracy} | {:.1} |",
             row.setting.label(),
             row.converged,
             row.runs,
@@ -261,13 +276,13 @@ pub fn write(folder: &RunDir, results: &[RunResult], rows: &[Row], title: &str) 
     std::fs::create_dir_all(folder.path())
         .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", folder.path().display())))?;
     let mut csv = String::from(
-        "activation,optimizer,learning_rate,init,seed,converged,epochs_to_converge,final_loss,wall_seconds,error\n",
+        "activation,optimizer,learning_rate,init,seed,converged,epochs_to_converge,final_loss,wall_seconds,valid_accuracy,error\n",
     );
     for r in results {
         let s = &r.setting;
         let _ = writeln!(
             csv,
-            "{},{},{},{},{},{},{},{},{:.6},{}",
+            "{},{},{},{},{},{},{},{},{:.6},{:.4},{}",
             format!("{:?}", s.activation).to_lowercase(),
             s.optimizer,
             s.learning_rate,
@@ -277,6 +292,7 @@ pub fn write(folder: &RunDir, results: &[RunResult], rows: &[Row], title: &str) 
             r.converged_epoch.map_or(String::new(), |e| e.to_string()),
             r.final_loss,
             r.wall_seconds,
+            r.valid_accuracy,
             r.error.as_deref().unwrap_or("").replace(',', ";")
         );
     }

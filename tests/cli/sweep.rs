@@ -121,3 +121,28 @@ fn sweeps_reproduce_the_numpy_reference_medians_and_success_rates() {
     }
     println!("{report}");
 }
+
+#[test]
+fn a_sweep_of_a_run_without_a_tolerance_compares_validation_accuracy() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo().join("configs/fruit.toml");
+    let args = [
+        "sweep",
+        config.to_str().unwrap(),
+        "--learning-rate",
+        "0.02",
+        "--seeds",
+        "2",
+        "--artifacts",
+        "artifacts",
+    ];
+    let out = gatenet(&args, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    let row =
+        table.lines().find(|l| l.starts_with("| tanh adam lr 0.02")).unwrap_or_else(|| panic!("{table}"));
+    let accuracy: f64 = row.split('|').nth(6).unwrap().trim().trim_end_matches('%').parse().unwrap();
+    assert!(accuracy >= 95.0, "the fruit classifier's median validation accuracy: {row}");
+    let rows = csv_rows(&dir.path().join("artifacts/fruit-sweep"));
+    assert!(rows.iter().all(|r| r[9].parse::<f64>().unwrap() >= 0.9), "per-run accuracy: {rows:?}");
+}
