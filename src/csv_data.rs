@@ -25,6 +25,9 @@ pub struct Schema {
     /// SHA-256 of the file's bytes: a resumed run must train on the same data.
     pub sha256: String,
     pub rows: usize,
+    /// The smallest and largest numeric target, for a regression (`None` for classes).
+    #[serde(default)]
+    pub target_range: Option<(f32, f32)>,
 }
 
 impl Schema {
@@ -38,9 +41,26 @@ impl Schema {
             std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let schema: Schema =
             serde_json::from_str(&text).map_err(|e| format!("{} is damaged: {e}", path.display()))?;
+        let damaged = |what: &str| Err(format!("{} is damaged: {what}", path.display()));
         let widths = schema.mean.len() == schema.features.len() && schema.std.len() == schema.features.len();
-        if !widths || schema.std.iter().any(|s| !(s.is_finite() && *s > 0.0)) || schema.targets.is_empty() {
-            return Err(format!("{} is damaged: its scaling does not match its columns", path.display()));
+        if !widths
+            || schema.std.iter().any(|s| !(s.is_finite() && *s > 0.0))
+            || schema.mean.iter().any(|m| !m.is_finite())
+        {
+            return damaged("its scaling does not match its columns");
+        }
+        let unique = |names: &[String]| names.iter().collect::<BTreeSet<_>>().len() == names.len();
+        if schema.features.is_empty() || schema.targets.is_empty() || !unique(&schema.features) {
+            return damaged("its column names are missing or repeated");
+        }
+        if let Some(classes) = &schema.classes {
+            let sorted = classes.windows(2).all(|pair| pair[0] < pair[1]);
+            if classes.len() < 2 || !sorted || schema.targets.len() != 1 {
+                return damaged("its classes are not the sorted, distinct names of one column");
+            }
+        }
+        if schema.sha256.len() != 64 || !schema.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return damaged("its SHA-256 is not 64 hexadecimal digits");
         }
         Ok(schema)
     }
@@ -78,12 +98,7 @@ impl CsvData {
             _ => format!("{shown}: cannot read the file: {e}"),
         })?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
-        let text = String::from_utf8(bytes).map_err(|e| {
-            format!(
-                "{shown}: expected UTF-8 text, found a non-UTF-8 byte at offset {}",
-                e.utf8_error().valid_up_to()
-            )
-        })?;
+        let text = utf8(bytes).map_err(|e| format!("{shown}: {e}"))?;
         let mut reader = Rows::new(&text).map_err(|e| format!("{shown}: {e}"))?;
         let header = reader.header.clone();
         let column = |name: &String| header.iter().position(|h| h == name);
@@ -165,7 +180,20 @@ impl CsvData {
         }
         let (train, valid) = all.shuffled_split(held_out, request.seed);
         let (mean, std) = scaling(&train);
-        let schema = Schema { features, targets: request.targets.to_vec(), classes, mean, std, sha256, rows };
+        let target_range = classes.is_none().then(|| {
+            let values = train.targets.iter().chain(&valid.targets);
+            values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+        });
+        let schema = Schema {
+            features,
+            targets: request.targets.to_vec(),
+            classes,
+            mean,
+            std,
+            sha256,
+            rows,
+            target_range,
+        };
         Ok(CsvData { schema, train, valid })
     }
 }
@@ -176,7 +204,7 @@ pub fn read_features(path: &Path, schema: &Schema) -> Result<Vec<f32>, String> {
     let shown = path.display();
     let text = std::fs::read(path)
         .map_err(|e| format!("cannot read {shown}: {e}"))
-        .and_then(|b| String::from_utf8(b).map_err(|_| format!("{shown}: expected UTF-8 text")))?;
+        .and_then(|b| utf8(b).map_err(|e| format!("{shown}: {e}")))?;
     let mut reader = Rows::new(&text).map_err(|e| format!("{shown}: {e}"))?;
     let header = &reader.header;
     let mut columns = Vec::new();
@@ -205,8 +233,11 @@ pub fn read_features(path: &Path, schema: &Schema) -> Result<Vec<f32>, String> {
 /// The rows of a CSV text after its header, one at a time, every row as wide as the header.
 struct Rows<'a> {
     header: Vec<String>,
+    text: &'a str,
     reader: csv::Reader<&'a [u8]>,
     record: csv::StringRecord,
+    /// A byte offset and its 1-based line, where counting the next row's line resumes.
+    counted: (usize, u64),
 }
 
 impl<'a> Rows<'a> {
@@ -243,7 +274,22 @@ impl<'a> Rows<'a> {
                 return Err(format!("line 1: columns {} and {} are both named {name:?}", first + 1, i + 1));
             }
         }
-        Ok(Rows { header, reader, record })
+        Ok(Rows { header, text, reader, record, counted: (0, 1) })
+    }
+
+    /// The line the current record starts on. The csv crate's own count is off by one after a
+    /// CRLF line end and after blank lines (its position is taken before it skips them), so
+    /// the line is counted here, from the first byte of the record that is not a line end.
+    fn line_of_record(&mut self) -> u64 {
+        let bytes = self.text.as_bytes();
+        let mut start = self.record.position().map_or(0, |p| p.byte() as usize).max(self.counted.0);
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        let (from, line) = self.counted;
+        let line = line + bytes[from..start].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.counted = (start, line);
+        line
     }
 
     /// The next row that is not blank, with its 1-based line number.
@@ -252,7 +298,7 @@ impl<'a> Rows<'a> {
             if !self.reader.read_record(&mut self.record).map_err(|e| e.to_string())? {
                 return Ok(None);
             }
-            let line = self.record.position().map_or(0, |p| p.line());
+            let line = self.line_of_record();
             if self.record.len() == 1 && self.record[0].is_empty() {
                 continue; // a blank line
             }
@@ -266,6 +312,17 @@ impl<'a> Rows<'a> {
             return Ok(Some((line, &self.record)));
         }
     }
+}
+
+/// The bytes as text, or where the first byte that is not UTF-8 is.
+fn utf8(bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..offset];
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let column = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
+        format!("line {line}, byte {column} (offset {offset}): expected UTF-8 text, found a byte that is not")
+    })
 }
 
 /// A cell as a finite number.
@@ -284,6 +341,10 @@ fn at(file: &impl std::fmt::Display, line: u64, column: &str, message: String) -
     format!("{file}:{line}: column {column:?}: {message}")
 }
 
+/// The most classes a text target may have: more is an identifier or free text, not a label,
+/// and its one-hot targets would take rows x classes x 4 bytes.
+const MAX_CLASSES: usize = 1000;
+
 /// The sorted class names when the one target column holds text; `None` for numeric targets.
 /// `cells` holds each target column's cells, `lines` each row's line number.
 fn class_names(
@@ -292,34 +353,44 @@ fn class_names(
     names: &[String],
     file: &impl std::fmt::Display,
 ) -> Result<Option<Vec<String>>, String> {
-    let text_cell = |column: &[String]| column.iter().position(|cell| number(cell).is_err());
-    let Some(text) = cells.iter().position(|column| text_cell(column).is_some()) else {
-        return Ok(None);
-    };
-    let (column, name) = (&cells[text], &names[text]);
+    let mut text_columns = Vec::new();
+    for (column, name) in cells.iter().zip(names) {
+        let Some(first) = column.iter().position(|cell| number(cell).is_err()) else { continue };
+        let numeric = column.iter().filter(|cell| number(cell).is_ok()).count();
+        // Mostly numbers with a stray word is a typo in a numeric column, not a set of classes.
+        if numeric * 2 > column.len() {
+            let found = number(&column[first]).expect_err("found above");
+            return Err(at(
+                file,
+                lines[first],
+                name,
+                format!("{found} (the other {numeric} rows are numbers)"),
+            ));
+        }
+        if let Some(row) = column.iter().position(String::is_empty) {
+            return Err(at(file, lines[row], name, "the cell is empty; expected a class name".into()));
+        }
+        text_columns.push((column, name));
+    }
+    let Some(&(column, name)) = text_columns.first() else { return Ok(None) };
     if cells.len() > 1 {
         return Err(format!(
             "{file}: column {name:?} holds text (class names), and a class column must be the only target; found targets {}",
             crate::config::list(names, '"')
         ));
     }
-    let numeric = column.iter().filter(|cell| number(cell).is_ok()).count();
-    let first = text_cell(column).expect("found above");
-    // Mostly numbers with a stray word is a typo in a numeric column, not a set of classes.
-    if numeric * 2 > column.len() {
-        return Err(at(
-            file,
-            lines[first],
-            name,
-            format!("expected a number like the other {numeric} rows, found {:?}", column[first]),
-        ));
-    }
-    if let Some(row) = column.iter().position(String::is_empty) {
-        return Err(at(file, lines[row], name, "the cell is empty; expected a class name".into()));
-    }
     let classes: BTreeSet<&str> = column.iter().map(String::as_str).collect();
     if classes.len() < 2 {
         return Err(format!("{file}: column {name:?} has a single class; classification needs at least 2"));
+    }
+    if classes.len() > MAX_CLASSES.min(column.len() / 2).max(2) {
+        let some: Vec<&str> = classes.iter().take(3).copied().collect();
+        return Err(format!(
+            "{file}: column {name:?} has {} different values in {} rows ({}, ...): it looks like an identifier or free text, not classes; at most {MAX_CLASSES} classes, and half as many as rows, are accepted",
+            classes.len(),
+            column.len(),
+            crate::config::list(&some, '"')
+        ));
     }
     Ok(Some(classes.into_iter().map(str::to_string).collect()))
 }
