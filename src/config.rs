@@ -422,7 +422,9 @@ impl Config {
         }
         if model.hidden_sizes.iter().all(|w| (1..=MAX_WIDTH).contains(w)) && self.data.known() {
             let (inputs, outputs) = self.data.widths();
-            let mut widths = vec![inputs.min(MAX_GATE_INPUTS)];
+            // A gate's width is capped for this count only: data.inputs is refused above 16.
+            let inputs = if self.data.gate.is_some() { inputs.min(MAX_GATE_INPUTS) } else { inputs };
+            let mut widths = vec![inputs];
             widths.extend(&model.hidden_sizes);
             widths.push(outputs);
             let params: usize = widths.windows(2).map(|p| p[0] * p[1] + p[1]).sum();
@@ -454,6 +456,18 @@ impl Config {
                 ),
             ),
             None if self.data.known() => {
+                // A sigmoid output (and bce) lives in (0, 1): numeric targets outside it can
+                // never be reached.
+                if let Some((low, high)) = self.data.schema.as_ref().and_then(|s| s.target_range) {
+                    let outside = low < 0.0 || high > 1.0;
+                    check(
+                        !(outside && model.output_activation == OutputActivation::Sigmoid),
+                        "model.output_activation",
+                        format!(
+                            "the targets range from {low} to {high}, and a sigmoid output stays between 0 and 1: set output_activation = \"identity\" for regression (with loss = \"mse\")"
+                        ),
+                    );
+                }
                 check(
                     !cross_entropy,
                     "training.loss",

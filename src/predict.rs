@@ -162,6 +162,14 @@ pub fn load_run_config(run: &RunDir) -> Result<Config, Failure> {
     if config.data.csv.is_some() {
         let schema = csv_data::Schema::read(&run.data_schema())
             .map_err(|e| Failure::usage(format!("{folder} trained on a CSV file, and {e}")))?;
+        // config.toml names the columns too: a data.json that disagrees was edited or mixed up.
+        let stored = (config.data.features.as_ref(), config.data.targets.as_ref());
+        if stored != (Some(&schema.features), Some(&schema.targets)) {
+            return Err(Failure::usage(format!(
+                "{folder}: data.json names other columns than config.toml (features {:?} and targets {:?} against {:?} and {:?}); the run folder was mixed up or edited",
+                schema.features, schema.targets, stored.0, stored.1
+            )));
+        }
         config.data.schema = Some(std::sync::Arc::new(schema));
     }
     Ok(config)
@@ -215,10 +223,16 @@ fn check_model(run: &RunDir, path: &Path) -> Result<(), Failure> {
 }
 
 /// The network's answers for rows given row-major with `width` inputs each.
+/// 1,000 rows at a time, so that a large file does not hold every layer's output at once.
 fn answer(model: &Mlp, rows: &[f32], width: usize) -> Vec<f32> {
     let device = model.devices()[0].clone();
-    let inputs = Tensor::<2>::from_data(TensorData::new(rows.to_vec(), [rows.len() / width, width]), &device);
-    model.forward(inputs).into_data().iter::<f32>().collect()
+    let mut outputs = Vec::new();
+    for chunk in rows.chunks(1000 * width) {
+        let inputs =
+            Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [chunk.len() / width, width]), &device);
+        outputs.extend(model.forward(inputs).into_data().iter::<f32>());
+    }
+    outputs
 }
 
 fn parse_row(text: &str, width: usize) -> Result<Vec<f32>, String> {

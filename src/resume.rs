@@ -10,6 +10,7 @@ use crate::failure::Failure;
 use crate::metrics::{CutCsv, EpochRow};
 use crate::model::Mlp;
 use burn::module::Module;
+use std::io::Write as _;
 
 /// A run ready to continue after `epoch`.
 pub struct Resumed {
@@ -67,14 +68,14 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
             return Err(Failure::usage(format!(
                 "cannot resume {folder}/: the CSV file {} is not the one the run trained on (its SHA-256 was {}, now {}); put the original back, or train a new run under another `name`",
                 config.data.csv.as_deref().unwrap_or_default(),
-                &stored.sha256[..12.min(stored.sha256.len())],
+                stored.sha256.get(..12).unwrap_or_default(),
                 &schema.sha256[..12]
             )));
         }
     }
     let found = checkpoint::find(run, from).map_err(Failure::usage)?;
     for warning in &found.skipped {
-        eprintln!("warning: {warning}");
+        let _ = writeln!(std::io::stderr(), "warning: {warning}");
     }
     let epoch = found.manifest.epoch;
     fits(run, &config, &found.manifest).map_err(|why| {
