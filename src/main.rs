@@ -15,6 +15,33 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
+/// print!, eprint! and their line forms, dropping what a closed pipe cannot take instead of
+/// panicking: a training command's output never ends its run (see `main`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit 2, --help and --version 0, both by clap
     install_quiet_panic_hook();
@@ -24,19 +51,24 @@ fn main() -> ExitCode {
     // SAFETY: setting signal dispositions before any thread starts.
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-        // `gatenet check c.toml | head -1`: a closed pipe ends the process quietly, as it does
-        // a C tool, instead of a failed print! turning into an "internal error".
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        // `gatenet check c.toml | head -1`: a closed pipe ends a command that only prints
+        // quietly, as it does a C tool, instead of a failed print! turning into an "internal
+        // error". A training command keeps Rust's default (the signal ignored) and drops what it
+        // cannot print: a run is never killed halfway for its output.
+        let trains = matches!(cli.command, None | Some(Command::Train { .. } | Command::Sweep { .. }));
+        if !trains {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
     }
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(failure)) => {
-            eprintln!("error: {}", failure.message);
+            errln!("error: {}", failure.message);
             ExitCode::from(failure.code)
         }
         Err(_) => {
             let message = PANIC_MESSAGE.lock().map(|m| m.clone()).unwrap_or_default().unwrap_or_default();
-            eprintln!(
+            errln!(
                 "error: internal error, a bug in gatenet or Burn; please report it with your config: {message}"
             );
             ExitCode::from(RUNTIME_FAILURE)
@@ -50,20 +82,20 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         (Some(Command::Check { config }), _) => {
             let config = load(&config)?;
             // A comment, so that the output is still the config file it describes.
-            println!("# {}", config.estimate());
-            print!("{}", config.to_toml());
+            outln!("# {}", config.estimate());
+            out!("{}", config.to_toml());
             Ok(0)
         }
         (Some(Command::Train { config, run }), _) => train_config(&config, &run),
         (Some(Command::Predict { run, epoch, inputs, csv }), _) => {
-            print!("{}", predict(&Request { run, epoch, inputs, csv })?);
+            out!("{}", predict(&Request { run, epoch, inputs, csv })?);
             Ok(0)
         }
         (Some(Command::Gradcheck { config, points }), _) => {
             // Gradcheck always runs on ndarray in float64, so a wgpu config is checked too.
             let config = Config::load_on_any_backend(&config).map_err(|e| Failure::usage(e.to_string()))?;
             let (results, report) = gradcheck(&config, points)?;
-            print!("{report}");
+            out!("{report}");
             Ok(if results.iter().all(|r| r.passed) { 0 } else { RUNTIME_FAILURE })
         }
         (Some(Command::Sweep { config, activation, optimizer, learning_rate, init, seeds, run }), _) => {
@@ -74,6 +106,16 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             override_list(&mut grid.learning_rate, learning_rate, "--learning-rate")?;
             override_list(&mut grid.init, init, "--init")?;
             grid.seeds = seeds.unwrap_or(grid.seeds);
+            // The config's own [sweep] was checked when it was loaded; the command line's
+            // values are checked the same way.
+            let mut merged = config.clone();
+            merged.sweep = Some(grid.clone());
+            if let Some((key, message)) =
+                merged.validate().into_iter().find(|(key, _)| key.starts_with("sweep."))
+            {
+                let option = format!("--{}", key.trim_start_matches("sweep.").replace('_', "-"));
+                return Err(Failure::usage(format!("{option} (or {key}): {message}")));
+            }
             if !(1..=10_000).contains(&grid.seeds) {
                 return Err(Failure::usage(format!(
                     "--seeds: expected between 1 and 10000, found {}",
@@ -94,7 +136,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             );
             sweep::write(&folder, &results, &rows, &title)?;
             if !run.quiet {
-                print!(
+                out!(
                     "{title}\n{}sweep: {}/ (sweep.csv, sweep.md, sweep.png)\n",
                     sweep::table(&rows),
                     folder.path().display()
@@ -103,7 +145,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(if gatenet::interrupt::requested() { INTERRUPTED } else { 0 })
         }
         (Some(Command::Report { run }), _) => {
-            print!("{}", report(&run)?);
+            out!("{}", report(&run)?);
             Ok(0)
         }
         (None, Some(config)) => train_config(&config, &cli.run),
@@ -123,16 +165,16 @@ fn train_config(path: &Path, args: &RunArgs) -> Result<u8, Failure> {
     match outcome {
         Outcome::Finished(summary) => {
             if !args.quiet {
-                print!("{}", summary.report(&folder));
+                out!("{}", summary.report(&folder));
             }
             Ok(0)
         }
         Outcome::Diverged(summary) => {
-            eprint!("{}", summary.report(&folder));
+            err!("{}", summary.report(&folder));
             Ok(DIVERGED)
         }
         Outcome::NothingToDo(message) => {
-            eprintln!("{message}");
+            errln!("{message}");
             Ok(0)
         }
         Outcome::Interrupted { epoch } => {
@@ -142,7 +184,7 @@ fn train_config(path: &Path, args: &RunArgs) -> Result<u8, Failure> {
             } else {
                 format!(" --artifacts {}", args.artifacts.display())
             };
-            eprintln!(
+            errln!(
                 "interrupted: epoch {epoch} finished and saved in {folder}/; continue with `{again}{artifacts}`"
             );
             Ok(INTERRUPTED)

@@ -87,14 +87,14 @@ impl TrainingProgressLogger for ProgressRenderer {
             Style::Bar => {
                 if self.last_draw.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)) {
                     self.last_draw = Some(Instant::now());
-                    eprint!("\r\x1b[2K{}", self.line(epoch));
+                    let _ = write!(std::io::stderr(), "\r\x1b[2K{}", self.line(epoch));
                     let _ = std::io::stderr().flush();
                 }
             }
             Style::Lines => {
                 let tenth = (self.total_epochs / 10).max(1);
                 if epoch.is_multiple_of(tenth) {
-                    eprintln!("{}", self.line(epoch));
+                    let _ = writeln!(std::io::stderr(), "{}", self.line(epoch));
                 }
             }
         }
@@ -102,7 +102,7 @@ impl TrainingProgressLogger for ProgressRenderer {
 
     fn end(&mut self) {
         if self.style == Style::Bar && self.last_draw.is_some() {
-            eprint!("\r\x1b[2K");
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
         }
     }
 

@@ -20,6 +20,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use burn::train::metric::{LearningRateMetric, LossMetric};
 use burn::train::{InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -131,7 +132,7 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
     // A picture that cannot be drawn does not undo a finished run: it is reported, not fatal.
     if let Err(message) = pictures::draw(run, &rows, summary.converged_epoch, config.layers(), &model, &table)
     {
-        eprintln!("warning: {message}");
+        let _ = writeln!(std::io::stderr(), "warning: {message}");
     }
     Ok(if diverged { Outcome::Diverged(summary) } else { Outcome::Finished(summary) })
 }

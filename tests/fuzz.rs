@@ -8,8 +8,9 @@
 //! 1e309 and 2^64). Inputs the reader accepts join the corpus, so that later mutations start
 //! deeper in the format. A panic saves the input under target/fuzz-crashes/ and fails the test.
 //!
-//! Each target runs for GATENET_FUZZ_SECONDS seconds (default 3, what CI runs):
-//! `GATENET_FUZZ_SECONDS=600 cargo test --release --test fuzz -- --test-threads 1`.
+//! Each target runs for GATENET_FUZZ_SECONDS seconds (default 3, what CI runs), one target at a
+//! time (they share the process's panic hook):
+//! `GATENET_FUZZ_SECONDS=600 cargo test --release --test fuzz`.
 
 use gatenet::config::Config;
 use gatenet::csv_data::{CsvData, Request, Schema, read_features};
@@ -49,6 +50,9 @@ const NUMBERS: [&str; 16] = [
 
 /// Runs `target` on mutated inputs for the time budget; `Ok` inputs join the corpus.
 fn fuzz(name: &str, corpus: Vec<Vec<u8>>, tokens: &[&str], mut target: impl FnMut(&[u8]) -> bool) {
+    // The panic hook is the process's: one target at a time swaps it.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut corpus = corpus;
     let mut rng =
         SplitMix64::new(std::env::var("GATENET_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1));
@@ -294,7 +298,7 @@ fn the_metrics_reader_that_resume_trusts_never_panics() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let corpus = vec![std::fs::read(dir.path().join("a/m/metrics.csv")).unwrap()];
     let tokens = [",", "\n", "nan", "inf", "-1", "1e309", "", "epoch", "\u{0}"];
     let path = dir.path().join("metrics.csv");
