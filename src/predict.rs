@@ -100,6 +100,8 @@ struct Names {
     /// The answer's columns in `predict --csv`, after the inputs.
     header: Vec<String>,
     classes: Option<Vec<String>>,
+    /// A CSV run with numeric targets.
+    regression: bool,
 }
 
 impl Names {
@@ -112,13 +114,20 @@ impl Names {
                 if let Some(classes) = &schema.classes {
                     header.extend(classes.iter().map(|c| format!("p_{c}")));
                 }
-                Names { inputs: schema.features.clone(), outputs, header, classes: schema.classes.clone() }
+                Names {
+                    inputs: schema.features.clone(),
+                    outputs,
+                    header,
+                    classes: schema.classes.clone(),
+                    regression: schema.classes.is_none(),
+                }
             }
             None => Names {
                 inputs: (1..=inputs).map(|i| format!("in{i}")).collect(),
                 outputs,
                 header: (1..=outputs).map(|i| format!("out{i}")).collect(),
                 classes: None,
+                regression: false,
             },
         }
     }
@@ -135,6 +144,8 @@ impl Names {
     fn answer(&self, outputs: &[f32]) -> String {
         match &self.classes {
             Some(classes) => format!("{} ({})", classes[most_probable(outputs)], join(outputs, 6)),
+            // A regression's answer in its own units, which may be small: every digit shown.
+            None if self.regression => outputs.iter().map(f32::to_string).collect::<Vec<_>>().join(" "),
             None => join(outputs, 6),
         }
     }
@@ -279,7 +290,8 @@ fn to_csv(rows: &[f32], outputs: &[f32], names: &Names) -> String {
         if let Some(classes) = &names.classes {
             cells.push(classes[most_probable(answers)].clone());
         }
-        cells.extend(answers.iter().map(|v| format!("{v:.6}")));
+        cells
+            .extend(answers.iter().map(|v| if names.regression { v.to_string() } else { format!("{v:.6}") }));
         let _ = writer.write_record(&cells);
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()

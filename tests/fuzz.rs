@@ -1,5 +1,6 @@
-//! Fuzzing the readers of files a user hands gatenet: the config loader, the CSV reader and the
-//! metrics.csv reader that `--resume` trusts. None may panic on any bytes.
+//! Fuzzing the readers of files a user hands gatenet: the config loader, the CSV reader, and the
+//! metrics.csv and data.json readers that `--resume` and `predict` trust. None may panic on any
+//! bytes.
 //!
 //! A mutation fuzzer (cargo-fuzz needs a nightly compiler, which this project does not use):
 //! inputs start from a corpus of real files (every config in configs/, CSV and metrics
@@ -269,7 +270,11 @@ fn the_csv_reader_never_panics() {
         std::fs::write(&path, bytes).unwrap();
         let targets = &choices[(rng.next_u64() % choices.len() as u64) as usize];
         let share = [0.2, 0.5, 0.9, 0.01][(rng.next_u64() % 4) as usize];
-        let request = Request { targets, features: None, valid_fraction: share, seed: rng.next_u64() };
+        // Features chosen by the config half of the time, named as in the corpus's headers.
+        let named: Vec<String> = ["a", "b", "weight_g", "x"].iter().map(|s| s.to_string()).collect();
+        let features =
+            rng.next_u64().is_multiple_of(2).then_some(&named[..(rng.next_u64() % 4) as usize + 1]);
+        let request = Request { targets, features, valid_fraction: share, seed: rng.next_u64() };
         match CsvData::read(&path, &request) {
             Ok(data) => {
                 // What predict does with a run's schema and a file of rows.
@@ -281,6 +286,34 @@ fn the_csv_reader_never_panics() {
             }
             Err(message) => {
                 assert!(message.contains("fuzz.csv"), "the error names the file: {message}");
+                false
+            }
+        }
+    });
+}
+
+#[test]
+fn the_data_json_reader_that_predict_trusts_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("d.csv");
+    std::fs::write(&csv, "a,b,kind\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,1,x\n").unwrap();
+    let targets = vec!["kind".to_string()];
+    let request = Request { targets: &targets, features: None, valid_fraction: 0.2, seed: 1 };
+    let schema = CsvData::read(&csv, &request).unwrap().schema;
+    let corpus = vec![serde_json::to_vec_pretty(&schema).unwrap()];
+    let tokens =
+        ["\"", ",", "[", "]", "{", "}", ":", "null", "\"classes\"", "\"mean\"", "\"std\"", "nan", "1e39"];
+    let path = dir.path().join("data.json");
+    fuzz("data.json", corpus, &tokens, |bytes| {
+        std::fs::write(&path, bytes).unwrap();
+        match Schema::read(&path) {
+            Ok(schema) => {
+                // What predict then does with it: a network of its widths, over rows of its width.
+                let _ = read_features(&csv, &schema);
+                schema.output_width() > 0 && schema.std.iter().all(|s| *s > 0.0)
+            }
+            Err(message) => {
+                assert!(message.contains("data.json"), "the error names the file: {message}");
                 false
             }
         }
