@@ -404,7 +404,10 @@ fn scaling(table: &Table) -> (Vec<f32>, Vec<f32>) {
             let column = || (0..table.rows()).map(|r| table.input_row(r)[c] as f64);
             let mean = column().sum::<f64>() / rows;
             let var = column().map(|v| (v - mean).powi(2)).sum::<f64>() / rows;
-            let std = if var.sqrt() > 1e-12 * mean.abs().max(1.0) { var.sqrt() } else { 1.0 };
+            // Relative to the mean only: a column that varies on a tiny scale is still a feature.
+            // Identical values leave a spread of ~1e-16 of the mean from rounding in f64.
+            let spread = var.sqrt();
+            let std = if spread > 0.0 && spread > 1e-9 * mean.abs() { spread } else { 1.0 };
             (mean as f32, std as f32)
         })
         .unzip()
@@ -452,6 +455,14 @@ mod tests {
         let mean = a.iter().sum::<f32>() / a.len() as f32;
         assert!((data.schema.mean[0] - mean).abs() < 1e-6);
         assert_eq!((data.schema.mean[1], data.schema.std[1]), (5.0, 1.0));
+    }
+
+    #[test]
+    fn a_feature_that_varies_on_a_tiny_scale_is_scaled_not_zeroed() {
+        let data =
+            read("a,y\n1e-14,0\n2e-14,1\n3e-14,0\n4e-14,1\n5e-14,0\n6e-14,1\n7e-14,1\n8e-14,0\n", &["y"])
+                .unwrap();
+        assert!(data.schema.std[0] < 1e-13, "std {}", data.schema.std[0]);
     }
 
     #[test]
