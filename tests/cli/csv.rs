@@ -231,3 +231,26 @@ fn summary_json_lists_at_most_1000_training_rows_and_counts_them_all() {
         stdout(&out)
     );
 }
+
+#[test]
+fn predict_alone_lists_a_csv_runs_training_rows_and_refuses_a_changed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fruit(dir.path());
+    let config = dir.path().join("fruit.toml");
+    let (out, _) = train(&config, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = gatenet(&["predict", "artifacts/fruit"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = stdout(&out);
+    assert!(listed.contains("weight_g width_cm height_cm hue_deg | target | output"), "{listed}");
+    assert_eq!(listed.lines().count(), 2 + 180, "a header and the 180 training rows: {listed}");
+
+    let csv = dir.path().join("fruit.csv");
+    std::fs::write(&csv, std::fs::read_to_string(&csv).unwrap().replacen("\n1", "\n2", 1)).unwrap();
+    let out = gatenet(&["predict", "artifacts/fruit"], dir.path());
+    assert_refused(&out, &["fruit.csv has changed since the run trained on it", "--input", "--csv"]);
+
+    std::fs::write(dir.path().join("rows.csv"), "weight_g,width_cm,hue_deg\n150,7,30\n").unwrap();
+    let out = gatenet(&["predict", "artifacts/fruit", "--csv", "rows.csv"], dir.path());
+    assert_refused(&out, &["rows.csv", "\"height_cm\"", "which the header does not have"]);
+}
