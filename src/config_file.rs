@@ -100,15 +100,22 @@ fn read_csv(config: &mut Config, path: &Path, problems: &[Problem]) -> Result<()
 }
 
 fn read_text(path: &Path) -> Result<String, String> {
-    if path.is_dir() {
-        return Err("expected a TOML file, found a directory".into());
-    }
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        _ => format!("cannot read the file: {e}"),
-    })?;
+    let bytes = read_bytes(path, "TOML")?;
     String::from_utf8(bytes).map_err(|e| {
         format!("expected UTF-8 text, found a non-UTF-8 byte at offset {}", e.utf8_error().valid_up_to())
+    })
+}
+
+/// The bytes of a file a user names (a config, a CSV file), or why not, in the words every
+/// such error uses: a folder, a missing file, or the system's reason. `kind` names what was
+/// expected ("TOML", "CSV").
+pub(crate) fn read_bytes(path: &Path, kind: &str) -> Result<Vec<u8>, String> {
+    if path.is_dir() {
+        return Err(format!("expected a {kind} file, found a directory"));
+    }
+    std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        _ => format!("cannot read the file: {e}"),
     })
 }
 
@@ -221,7 +228,8 @@ fn explain(message: String, table: Option<&str>) -> String {
     message.replace("invalid type: ", "found ").replace("invalid value: ", "found ")
 }
 
-fn suggest(found: &str, valid: &[String], quote: char) -> String {
+/// " (did you mean "x"?)" for the valid name nearest to `found`, or nothing when none is near.
+pub(crate) fn suggest(found: &str, valid: &[String], quote: char) -> String {
     let nearest = valid.iter().min_by_key(|v| edit_distance(found, v));
     match nearest {
         Some(v) if edit_distance(found, v) <= (found.len().max(v.len()) / 3).max(2) => {

@@ -3,9 +3,9 @@
 //! a [`Schema`] (column names, classes, feature scaling) that the run folder keeps as
 //! `data.json`, so that `predict` reads new rows the way training did.
 
+use crate::config_file::{read_bytes, suggest};
 use crate::data::Table;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -90,14 +90,8 @@ impl CsvData {
     /// row 1, as a spreadsheet does) and column where there is one.
     pub fn read(path: &Path, request: &Request) -> Result<CsvData, String> {
         let shown = path.display();
-        if path.is_dir() {
-            return Err(format!("{shown}: expected a CSV file, found a directory"));
-        }
-        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!("{shown}: no such file"),
-            _ => format!("{shown}: cannot read the file: {e}"),
-        })?;
-        let sha256 = format!("{:x}", Sha256::digest(&bytes));
+        let bytes = read_bytes(path, "CSV").map_err(|e| format!("{shown}: {e}"))?;
+        let sha256 = crate::checkpoint::sha256(&bytes);
         let text = utf8(bytes).map_err(|e| format!("{shown}: {e}"))?;
         let mut reader = Rows::new(&text).map_err(|e| format!("{shown}: {e}"))?;
         let header = reader.header.clone();
@@ -112,7 +106,7 @@ impl CsvData {
                 if column(name).is_none() {
                     return Err(format!(
                         "{shown}: data.{key} names column {name:?}, which the header does not have{}; the columns are {}",
-                        nearest(name, &header),
+                        suggest(name, &header, '"'),
                         crate::config::list(&header, '"')
                     ));
                 }
@@ -178,12 +172,11 @@ impl CsvData {
                 request.valid_fraction
             ));
         }
+        let target_range = classes.is_none().then(|| {
+            all.targets.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+        });
         let (train, valid) = all.shuffled_split(held_out, request.seed);
         let (mean, std) = scaling(&train);
-        let target_range = classes.is_none().then(|| {
-            let values = train.targets.iter().chain(&valid.targets);
-            values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
-        });
         let schema = Schema {
             features,
             targets: request.targets.to_vec(),
@@ -202,9 +195,7 @@ impl CsvData {
 /// as the targets, are ignored), row-major: what `predict --csv` feeds a CSV run's network.
 pub fn read_features(path: &Path, schema: &Schema) -> Result<Vec<f32>, String> {
     let shown = path.display();
-    let text = std::fs::read(path)
-        .map_err(|e| format!("cannot read {shown}: {e}"))
-        .and_then(|b| utf8(b).map_err(|e| format!("{shown}: {e}")))?;
+    let text = read_bytes(path, "CSV").and_then(utf8).map_err(|e| format!("{shown}: {e}"))?;
     let mut reader = Rows::new(&text).map_err(|e| format!("{shown}: {e}"))?;
     let header = &reader.header;
     let mut columns = Vec::new();
@@ -212,7 +203,7 @@ pub fn read_features(path: &Path, schema: &Schema) -> Result<Vec<f32>, String> {
         let found = header.iter().position(|h| h == name).ok_or_else(|| {
             format!(
                 "{shown}: the run was trained on column {name:?}, which the header does not have{}; the run needs {}",
-                nearest(name, header),
+                suggest(name, header, '"'),
                 crate::config::list(&schema.features, '"')
             )
         })?;
@@ -411,13 +402,6 @@ fn scaling(table: &Table) -> (Vec<f32>, Vec<f32>) {
             (mean as f32, std as f32)
         })
         .unzip()
-}
-
-fn nearest(name: &str, header: &[String]) -> String {
-    header
-        .iter()
-        .find(|h| h.eq_ignore_ascii_case(name))
-        .map_or(String::new(), |h| format!(" (did you mean {h:?}?)"))
 }
 
 #[cfg(test)]
