@@ -15,30 +15,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-/// print!, eprint! and their line forms, dropping what a closed pipe cannot take instead of
-/// panicking: a training command's output never ends its run (see `main`).
-macro_rules! out {
-    ($($arg:tt)*) => {{
+/// `say!(stdout, ...)` is print! (and `say!(stderr, ...)` eprint!), dropping what a closed pipe
+/// cannot take instead of panicking: a training command's output never ends its run (see `main`).
+macro_rules! say {
+    ($stream:ident, $($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = write!(std::io::stdout(), $($arg)*);
-    }};
-}
-macro_rules! outln {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
-macro_rules! err {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stderr(), $($arg)*);
-    }};
-}
-macro_rules! errln {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        let _ = write!(std::io::$stream(), $($arg)*);
     }};
 }
 
@@ -63,13 +45,14 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(failure)) => {
-            errln!("error: {}", failure.message);
+            say!(stderr, "error: {}\n", failure.message);
             ExitCode::from(failure.code)
         }
         Err(_) => {
             let message = PANIC_MESSAGE.lock().map(|m| m.clone()).unwrap_or_default().unwrap_or_default();
-            errln!(
-                "error: internal error, a bug in gatenet or Burn; please report it with your config: {message}"
+            say!(
+                stderr,
+                "error: internal error, a bug in gatenet or Burn; please report it with your config: {message}\n"
             );
             ExitCode::from(RUNTIME_FAILURE)
         }
@@ -82,20 +65,20 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         (Some(Command::Check { config }), _) => {
             let config = load(&config)?;
             // A comment, so that the output is still the config file it describes.
-            outln!("# {}", config.estimate());
-            out!("{}", config.to_toml());
+            say!(stdout, "# {}\n", config.estimate());
+            say!(stdout, "{}", config.to_toml());
             Ok(0)
         }
         (Some(Command::Train { config, run }), _) => train_config(&config, &run),
         (Some(Command::Predict { run, epoch, inputs, csv }), _) => {
-            out!("{}", predict(&Request { run, epoch, inputs, csv })?);
+            say!(stdout, "{}", predict(&Request { run, epoch, inputs, csv })?);
             Ok(0)
         }
         (Some(Command::Gradcheck { config, points }), _) => {
             // Gradcheck always runs on ndarray in float64, so a wgpu config is checked too.
             let config = Config::load_on_any_backend(&config).map_err(|e| Failure::usage(e.to_string()))?;
             let (results, report) = gradcheck(&config, points)?;
-            out!("{report}");
+            say!(stdout, "{report}");
             Ok(if results.iter().all(|r| r.passed) { 0 } else { RUNTIME_FAILURE })
         }
         (Some(Command::Sweep { config, activation, optimizer, learning_rate, init, seeds, run }), _) => {
@@ -136,7 +119,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             );
             sweep::write(&folder, &results, &rows, &title)?;
             if !run.quiet {
-                out!(
+                say!(
+                    stdout,
                     "{title}\n{}sweep: {}/ (sweep.csv, sweep.md, sweep.png)\n",
                     sweep::table(&rows),
                     folder.path().display()
@@ -145,7 +129,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(if gatenet::interrupt::requested() { INTERRUPTED } else { 0 })
         }
         (Some(Command::Report { run }), _) => {
-            out!("{}", report(&run)?);
+            say!(stdout, "{}", report(&run)?);
             Ok(0)
         }
         (None, Some(config)) => train_config(&config, &cli.run),
@@ -165,16 +149,16 @@ fn train_config(path: &Path, args: &RunArgs) -> Result<u8, Failure> {
     match outcome {
         Outcome::Finished(summary) => {
             if !args.quiet {
-                out!("{}", summary.report(&folder));
+                say!(stdout, "{}", summary.report(&folder));
             }
             Ok(0)
         }
         Outcome::Diverged(summary) => {
-            err!("{}", summary.report(&folder));
+            say!(stderr, "{}", summary.report(&folder));
             Ok(DIVERGED)
         }
         Outcome::NothingToDo(message) => {
-            errln!("{message}");
+            say!(stderr, "{message}\n");
             Ok(0)
         }
         Outcome::Interrupted { epoch } => {
@@ -184,8 +168,9 @@ fn train_config(path: &Path, args: &RunArgs) -> Result<u8, Failure> {
             } else {
                 format!(" --artifacts {}", args.artifacts.display())
             };
-            errln!(
-                "interrupted: epoch {epoch} finished and saved in {folder}/; continue with `{again}{artifacts}`"
+            say!(
+                stderr,
+                "interrupted: epoch {epoch} finished and saved in {folder}/; continue with `{again}{artifacts}`\n"
             );
             Ok(INTERRUPTED)
         }
