@@ -140,13 +140,17 @@ impl Names {
         }
     }
 
+    /// One output: a regression's in its own units, which may be small, so every digit; a
+    /// probability or a gate's output with 6 decimals.
+    fn number(&self, value: f32) -> String {
+        if self.regression { value.to_string() } else { format!("{value:.6}") }
+    }
+
     /// One row's outputs: the numbers, led by the most probable class's name for classes.
     fn answer(&self, outputs: &[f32]) -> String {
         match &self.classes {
             Some(classes) => format!("{} ({})", classes[most_probable(outputs)], join(outputs, 6)),
-            // A regression's answer in its own units, which may be small: every digit shown.
-            None if self.regression => outputs.iter().map(f32::to_string).collect::<Vec<_>>().join(" "),
-            None => join(outputs, 6),
+            None => outputs.iter().map(|&v| self.number(v)).collect::<Vec<_>>().join(" "),
         }
     }
 }
@@ -290,8 +294,7 @@ fn to_csv(rows: &[f32], outputs: &[f32], names: &Names) -> String {
         if let Some(classes) = &names.classes {
             cells.push(classes[most_probable(answers)].clone());
         }
-        cells
-            .extend(answers.iter().map(|v| if names.regression { v.to_string() } else { format!("{v:.6}") }));
+        cells.extend(answers.iter().map(|&v| names.number(v)));
         let _ = writer.write_record(&cells);
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
