@@ -206,69 +206,31 @@ fn csv_missing_file() {
     });
 }
 
-#[test]
-fn csv_missing_column() {
-    csv_case(b"a,b,z\n1,2,3\n", &["\"y\"", "the columns are \"a\", \"b\", \"z\""]);
+/// A case whose CSV file is bad: the CSV config (trained into the victim's folder) reads `d.csv`.
+macro_rules! csv_cases {
+    ($($name:ident: $bytes:literal => [$($word:expr),*];)*) => {$(
+        #[test]
+        fn $name() {
+            csv_case($bytes, &[$($word),*]);
+        }
+    )*};
 }
 
-#[test]
-fn csv_duplicate_column() {
-    csv_case(b"a,a,y\n1,2,3\n", &["line 1", "columns 1 and 2", "\"a\""]);
-}
-
-#[test]
-fn csv_non_numeric_cell() {
-    csv_case(b"a,b,y\n1,2,0\n3,x4,1\n5,6,0\n", &["d.csv:3", "column \"b\"", "\"x4\""]);
-}
-
-#[test]
-fn csv_ragged_row() {
-    csv_case(b"a,b,y\n1,2,0\n3,4\n5,6,1\n", &["line 3", "expected 3 cells", "found 2"]);
-}
-
-#[test]
-fn csv_empty_file() {
-    csv_case(b"", &["the file is empty"]);
-}
-
-#[test]
-fn csv_header_only() {
-    csv_case(b"a,b,y\n", &["no rows"]);
-}
-
-#[test]
-fn csv_nan() {
-    csv_case(b"a,b,y\n1,2,0\n3,NaN,1\n5,6,0\n", &["d.csv:3", "column \"b\"", "finite", "\"NaN\""]);
-}
-
-#[test]
-fn csv_infinity() {
-    csv_case(b"a,b,y\n1,inf,0\n3,4,1\n5,6,0\n", &["d.csv:2", "column \"b\"", "finite", "\"inf\""]);
-}
-
-#[test]
-fn csv_empty_cell() {
-    csv_case(b"a,b,y\n1,2,0\n3,,1\n5,6,0\n", &["d.csv:3", "column \"b\"", "empty"]);
-}
-
-#[test]
-fn csv_too_few_rows() {
-    csv_case(b"a,b,y\n1,2,0\n3,4,1\n", &["2 rows are too few", "valid_fraction"]);
-}
-
-#[test]
-fn csv_not_utf8() {
-    csv_case(b"a,b,y\n1,2,\xff\n", &["line 2, byte 5 (offset 10)", "UTF-8"]);
-}
-
-#[test]
-fn csv_with_windows_line_ends_names_the_right_line() {
-    csv_case(b"a,b,y\r\n1,2,0\r\n3,x4,1\r\n5,6,0\r\n", &["d.csv:3", "column \"b\"", "\"x4\""]);
-}
-
-#[test]
-fn csv_with_blank_lines_names_the_right_line() {
-    csv_case(b"a,b,y\n1,2,0\n\n\n3,x4,1\n5,6,0\n", &["d.csv:5", "column \"b\"", "\"x4\""]);
+csv_cases! {
+    csv_missing_column: b"a,b,z\n1,2,3\n" => ["\"y\"", "the columns are \"a\", \"b\", \"z\""];
+    csv_duplicate_column: b"a,a,y\n1,2,3\n" => ["line 1", "columns 1 and 2", "\"a\""];
+    csv_non_numeric_cell: b"a,b,y\n1,2,0\n3,x4,1\n5,6,0\n" => ["d.csv:3", "column \"b\"", "\"x4\""];
+    csv_ragged_row: b"a,b,y\n1,2,0\n3,4\n5,6,1\n" => ["line 3", "expected 3 cells", "found 2"];
+    csv_empty_file: b"" => ["the file is empty"];
+    csv_header_only: b"a,b,y\n" => ["no rows"];
+    csv_nan: b"a,b,y\n1,2,0\n3,NaN,1\n5,6,0\n" => ["d.csv:3", "column \"b\"", "finite", "\"NaN\""];
+    csv_infinity: b"a,b,y\n1,inf,0\n3,4,1\n5,6,0\n" => ["d.csv:2", "column \"b\"", "finite", "\"inf\""];
+    csv_empty_cell: b"a,b,y\n1,2,0\n3,,1\n5,6,0\n" => ["d.csv:3", "column \"b\"", "empty"];
+    csv_too_few_rows: b"a,b,y\n1,2,0\n3,4,1\n" => ["2 rows are too few", "valid_fraction"];
+    csv_not_utf8: b"a,b,y\n1,2,\xff\n" => ["line 2, byte 5 (offset 10)", "UTF-8"];
+    csv_with_windows_line_ends_names_the_right_line: b"a,b,y\r\n1,2,0\r\n3,x4,1\r\n5,6,0\r\n" => ["d.csv:3", "column \"b\"", "\"x4\""];
+    csv_with_blank_lines_names_the_right_line: b"a,b,y\n1,2,0\n\n\n3,x4,1\n5,6,0\n" => ["d.csv:5", "column \"b\"", "\"x4\""];
+    csv_stray_word_in_a_numeric_target: b"a,y\n1,0\n2,1\n3,zero\n4,1\n5,0\n" => ["d.csv:4", "column \"y\"", "\"zero\""];
 }
 
 #[test]
@@ -302,11 +264,6 @@ fn csv_target_that_is_also_a_feature() {
         write(root, "data.toml", format!("{CSV_CONFIG}features = [\"a\", \"y\"]\n"));
         write(root, "d.csv", "a,y\n1,0\n2,1\n3,0\n4,1\n5,0\n");
     });
-}
-
-#[test]
-fn csv_stray_word_in_a_numeric_target() {
-    csv_case(b"a,y\n1,0\n2,1\n3,zero\n4,1\n5,0\n", &["d.csv:4", "column \"y\"", "\"zero\""]);
 }
 
 #[test]
