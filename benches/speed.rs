@@ -12,9 +12,13 @@
 //!    16-64-64-1 tanh, Adam 1e-3, batch 256, from a CSV file; one epoch's time is the
 //!    difference of a 3-epoch and a 1-epoch run, halved, so that reading the file and starting
 //!    up are not counted (numpy's loop has its data in memory too). Against `larger_run`.
-//! 4. Peak resident memory of the OR run and of the 1-epoch larger run, from wait4(2).
+//! 4. A sweep: `gatenet sweep configs/question-sweep.toml` (360 runs of at most 2,000 epochs)
+//!    against the same grid trained by numpy_mlp.py's `train_until`, one process per core.
+//! 5. Peak resident memory of the OR run and of the 1-epoch larger run, from wait4(2).
 //!
-//! Needs `python3 -m pip install numpy`; without it only gatenet's side is printed.
+//! Needs `python3 -m pip install numpy`; without it only gatenet's side is printed. The candle
+//! peer (../shared/reference/candle) is measured too when its binary is built, as its README
+//! says, into ~/.cache/candle-reference (or the folder named by CANDLE_REFERENCE_BIN).
 
 use gatenet::init::SplitMix64;
 use std::path::{Path, PathBuf};
@@ -52,20 +56,28 @@ fn main() {
     } else {
         Vec::new()
     };
+    let candle = candle_binary();
+    let candle_step: Vec<f64> = candle.as_ref().map_or_else(Vec::new, |bin| {
+        // "... median N us" is its last line; one figure per run, three runs.
+        (0..3)
+            .filter_map(|_| last_number(&measure(candle_command(bin, &["or-step", "tanh", "adam"])).stdout))
+            .collect()
+    });
     table.push(Row::new(
         "us per Adam step under the Learner, OR 2-6-1 (pinned)",
-        "<= 20",
-        pinned,
+        "<= numpy; 20",
+        pinned.clone(),
         numpy_step.clone(),
     ));
     table.push(Row::new("  the same, unpinned (GATENET_NO_PIN=1)", "", unpinned, numpy_step));
+    table.push(Row::new("  the pinned step against candle's", "", pinned, candle_step));
 
     // 2. Whole process, interleaved so that both see the same machine load.
     let or = repo.join("configs/or.toml");
     let train_or = "import numpy_mlp as m\n\
                     s, y = m.train_until(m.X_OR, m.Y_OR, [2, 6, 1], 'tanh', 'adam', 0.05, 'default', 42, 2000)\n\
                     print(s, y)";
-    let (mut ours, mut theirs, mut or_rss) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ours, mut theirs, mut candles, mut or_rss) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..15 {
         let run = gatenet(&work, &[or.to_str().unwrap()], true);
         ours.push(run.seconds * 1e3);
@@ -75,8 +87,17 @@ fn main() {
                 measure(Command::new("python3").args(["-c", train_or]).current_dir(&reference)).seconds * 1e3,
             );
         }
+        if let Some(bin) = &candle {
+            candles.push(measure(candle_command(bin, &["or-run"])).seconds * 1e3);
+        }
     }
-    table.push(Row::new("whole process: train OR, write or print the result (ms)", "<= 10", ours, theirs));
+    table.push(Row::new(
+        "whole process: train OR, write or print the result (ms)",
+        "<= 10",
+        ours.clone(),
+        theirs,
+    ));
+    table.push(Row::new("  the same against candle's bare script", "<= 3x candle", ours, candles));
 
     // 3. and 4. The larger run.
     let rows = 100_000;
@@ -104,6 +125,24 @@ fn main() {
         (Vec::new(), Vec::new())
     };
     table.push(Row::new("larger run: samples per second, one thread", ">= numpy", sps, numpy_sps));
+
+    // 4. A sweep, interleaved with the same grid in numpy, one process per core.
+    let sweep_config = repo.join("configs/question-sweep.toml");
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        ours.push(gatenet(&work, &["sweep", sweep_config.to_str().unwrap()], true).seconds);
+        if numpy {
+            let mut command = Command::new("python3");
+            command.args(["-c", NUMPY_SWEEP]).current_dir(&reference).env("OPENBLAS_NUM_THREADS", "1");
+            theirs.push(measure(&mut command).seconds);
+        }
+    }
+    table.push(Row::new(
+        "sweep: configs/question-sweep.toml, 360 runs, all cores (s)",
+        "<= numpy",
+        ours,
+        theirs,
+    ));
     table.push(Row::new("peak memory (RSS), OR run (MB)", "<= 30", or_rss, Vec::new()));
     let data_mb = (rows * 17 * 4) as f64 / 1e6;
     table.push(Row::new(
@@ -124,6 +163,42 @@ fn main() {
         std::fs::metadata(&csv).map_or(0, |m| m.len()) as f64 / 1e6
     );
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// question-sweep.toml's grid (3 activations x 2 optimizers x 3 rates x 2 inits x 10 seeds, OR
+/// 2-6-1, at most 2,000 steps, tolerance 0.1) in numpy, one process per core.
+const NUMPY_SWEEP: &str = "import itertools, multiprocessing as mp, os\n\
+import numpy_mlp as m\n\
+def run(job):\n\
+    act, opt, lr, init, seed = job\n\
+    return m.train_until(m.X_OR, m.Y_OR, [2, 6, 1], act, opt, lr, init, seed, 2000)[0]\n\
+if __name__ == '__main__':\n\
+    jobs = list(itertools.product(['sigmoid', 'tanh', 'relu'], ['sgd', 'adam'], [1e-6, 0.05, 0.5], ['small', 'default'], range(10)))\n\
+    with mp.Pool(os.cpu_count()) as pool:\n\
+        steps = pool.map(run, jobs, chunksize=1)\n\
+    print(len(jobs), 'runs,', sum(s is not None for s in steps), 'converged')\n";
+
+/// The candle peer's binary, when it has been built (see ../shared/reference/candle/README.md).
+fn candle_binary() -> Option<PathBuf> {
+    let built = std::env::var_os("CANDLE_REFERENCE_BIN").map(PathBuf::from).or_else(|| {
+        let home = std::env::var_os("HOME")?;
+        Some(PathBuf::from(home).join(".cache/candle-reference/release/candlebench_app"))
+    })?;
+    built.is_file().then_some(built)
+}
+
+/// The candle binary with one thread, as its README says to run it.
+fn candle_command(bin: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(bin);
+    command.args(args).env("RAYON_NUM_THREADS", "1");
+    command
+}
+
+/// The last number in a program's output.
+fn last_number(text: &str) -> Option<f64> {
+    text.split(|c: char| c.is_whitespace() || c == ',' || c == ':')
+        .rev()
+        .find_map(|word| word.parse::<f64>().ok())
 }
 
 /// One line of the table.
@@ -242,7 +317,8 @@ fn gatenet(work: &Path, args: &[&str], pinned: bool) -> Measured {
 
 /// Runs `command` to its end: wall time, and peak RSS from the kernel's accounting of that
 /// one child (wait4), so that no measuring tool is needed.
-fn measure(command: &mut Command) -> Measured {
+fn measure(mut command: impl std::borrow::BorrowMut<Command>) -> Measured {
+    let command = command.borrow_mut();
     let start = Instant::now();
     // wait4 below reaps it: Child::wait would not report the child's resource usage.
     #[allow(clippy::zombie_processes)]

@@ -1,17 +1,13 @@
 //! Per-layer health, measured every epoch and written to metrics.csv: the L2 norm of each
 //! layer's weight gradient and of its weights (during training), and the share of each hidden
 //! layer's units that are saturated or dead on the data (during validation). This is what
-//! shows the original question's bug: a first layer whose gradient is zero.
+//! shows the original question's bug: a first layer whose gradient is zero. Each step computes
+//! them on the device; `measures.rs` averages them over the epoch's batches.
 
 use crate::activation::Activation;
 use crate::model::Mlp;
 use burn::optim::GradientsParams;
-use burn::tensor::{Tensor, TensorReadError};
-use burn::train::metric::{Metric, MetricMetadata, MetricName, SerializedEntry};
-use std::sync::Arc;
-
-/// Burn's name for the metric, and the prefix that ties its entries to metrics.csv columns.
-pub const LAYER_HEALTH: &str = "Layer Health";
+use burn::tensor::Tensor;
 
 /// The metrics.csv columns for a net with `layers` Linear layers: for each layer its
 /// `grad_norm_<i>` and `weight_norm_<i>`, then for each hidden layer `saturated_<i>` and
@@ -73,61 +69,4 @@ pub fn unit_states(activation: Activation, hidden: &[Tensor<2>]) -> Option<Tenso
         })
         .collect();
     (!values.is_empty()).then(|| Tensor::cat(values, 0))
-}
-
-/// What a step hands to [`LayerHealth`]: the step's measures, if it has any.
-pub struct HealthInput {
-    pub values: Option<Tensor<1>>,
-}
-
-/// A text metric (one value per column, not one number) averaging the health measures over an
-/// epoch's batches; `metrics.rs` turns its epoch entry into columns.
-#[derive(Clone, Default)]
-pub struct LayerHealth {
-    sum: Vec<f64>,
-    batches: usize,
-}
-
-impl LayerHealth {
-    fn entry(&self) -> SerializedEntry {
-        let mean: Vec<String> =
-            self.sum.iter().map(|s| (s / self.batches.max(1) as f64).to_string()).collect();
-        SerializedEntry::new(mean.join(" "), mean.join(" "))
-    }
-
-    /// The values of an entry made by this metric.
-    pub fn parse(serialized: &str) -> Vec<f64> {
-        serialized.split(' ').filter_map(|v| v.parse().ok()).collect()
-    }
-}
-
-impl Metric for LayerHealth {
-    type Input = HealthInput;
-
-    fn name(&self) -> MetricName {
-        Arc::new(LAYER_HEALTH.into())
-    }
-
-    fn update(
-        &mut self,
-        item: &HealthInput,
-        _metadata: &MetricMetadata,
-    ) -> Result<SerializedEntry, TensorReadError> {
-        if let Some(values) = &item.values {
-            let data = values.clone().try_into_data_as::<f32>()?;
-            let values: Vec<f64> = data.iter::<f32>().map(f64::from).collect();
-            self.sum.resize(values.len(), 0.0);
-            self.sum.iter_mut().zip(values).for_each(|(s, v)| *s += v);
-            self.batches += 1;
-        }
-        Ok(self.entry())
-    }
-
-    fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
-        Ok(self.entry())
-    }
-
-    fn clear(&mut self) {
-        *self = LayerHealth::default();
-    }
 }

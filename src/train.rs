@@ -1,25 +1,27 @@
 //! One training run, driven by Burn's Learner: the network's train and inference steps, and
 //! [`train`], which reads top to bottom as the whole run.
 
+use crate::activation::OutputActivation;
 use crate::artifacts::{Part, RunDir, write_atomic};
 use crate::checkpoint::{Manifests, SafeCheckpointer};
 use crate::config::Config;
 use crate::data::{Table, XyBatch, XyLoader};
 use crate::failure::Failure;
-use crate::health::{self, LayerHealth};
-use crate::metrics::{CsvMetricLogger, EpochRow, FitMetric, History, StepOutput, create_csv};
+use crate::health;
+use crate::measures::StepOutput;
+use crate::metrics::{EpochRow, MetricsCsv, create_csv};
 use crate::model::Mlp;
 use crate::optim::{optimizer, schedule};
 use crate::pictures;
-use crate::renderer::{ProgressRenderer, Style};
+use crate::renderer::{Progress, Silent, Style};
 use crate::resume::{self, Plan, Resumed};
-use crate::stopping::{Ending, Patience, RunEnd, SaveSchedule, StopAtEnd};
+use crate::stopping::{Ending, Planned, SaveSchedule, StopRules};
+use crate::strategy::{EpochLoop, LoopStart};
 use crate::summary::Summary;
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor};
-use burn::train::metric::{LearningRateMetric, LossMetric};
-use burn::train::{InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
+use burn::tensor::Device;
+use burn::train::{InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep, TrainingStrategy};
 use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,8 +31,10 @@ impl TrainStep for Mlp {
     type Output = StepOutput;
 
     fn step(&self, batch: XyBatch) -> TrainOutput<StepOutput> {
-        let (mut output, _) = self.evaluate(batch);
-        let mut grads = GradientsParams::from_grads(output.loss.backward(), self);
+        let (logits, _) = self.traced(batch.inputs);
+        let outputs = self.output.forward(logits.clone());
+        let loss = self.loss.forward(logits, outputs.clone(), batch.targets.clone());
+        let mut grads = GradientsParams::from_grads(loss.backward(), self);
         // A frozen layer's gradient is dropped: the optimizer then leaves its weights alone.
         for layer in self.frozen.iter().filter_map(|&number| self.layers.get(number - 1)) {
             grads.remove::<2>(layer.weight.id);
@@ -38,8 +42,9 @@ impl TrainStep for Mlp {
                 grads.remove::<1>(bias.id);
             }
         }
-        output.health = Some(health::norms(self, &grads));
-        TrainOutput { grads, item: output }
+        let norms = health::norms(self, &grads);
+        let item = StepOutput::train(loss, outputs, batch.targets, self.classes(), norms);
+        TrainOutput { grads, item }
     }
 }
 
@@ -48,19 +53,18 @@ impl InferenceStep for Mlp {
     type Output = StepOutput;
 
     fn step(&self, batch: XyBatch) -> StepOutput {
-        let (mut output, hidden) = self.evaluate(batch);
-        output.health = health::unit_states(self.activation, &hidden);
-        output
+        let (logits, hidden) = self.traced(batch.inputs);
+        let outputs = self.output.forward(logits.clone());
+        let loss = self.loss.forward(logits, outputs.clone(), batch.targets.clone());
+        let units = health::unit_states(self.activation, &hidden);
+        StepOutput::valid(loss, outputs, batch.targets, self.classes(), units)
     }
 }
 
 impl Mlp {
-    /// Loss and outputs of a batch, and the hidden layers' activations.
-    fn evaluate(&self, batch: XyBatch) -> (StepOutput, Vec<Tensor<2>>) {
-        let (logits, hidden) = self.traced(batch.inputs);
-        let outputs = self.output.forward(logits.clone());
-        let loss = self.loss.forward(logits, outputs.clone(), batch.targets.clone());
-        (StepOutput { loss, outputs, targets: batch.targets, health: None }, hidden)
+    /// Softmax outputs over one-hot classes, whose accuracy is that of the most probable class.
+    fn classes(&self) -> bool {
+        self.output == OutputActivation::Softmax
     }
 }
 
@@ -166,7 +170,8 @@ pub struct Learned {
     pub table: Arc<Table>,
 }
 
-/// One run of Burn's Learner on `device`, from `start` to `num_epochs` or an early end.
+/// One run of Burn's Learner on `device`, from `start` to `num_epochs` or an early end,
+/// through gatenet's epoch loop (`strategy.rs`).
 pub fn learn(
     config: &Config,
     device: &Device,
@@ -182,7 +187,8 @@ pub fn learn(
     let batch_size = config.training.batch_size.expect("resolved: batch size");
     let steps_per_epoch = table.rows().div_ceil(batch_size);
     let first = start.epoch + 1;
-    let train_rows = XyLoader::new(table.clone(), batch_size, config.seed, true, first, device);
+    // Training batches on the autodiff device, validation off it, as Burn's own loop has them.
+    let train_rows = XyLoader::new(table.clone(), batch_size, config.seed, true, first, &autodiff);
     // A truth table has no rows to hold out: the validation pass re-reads the training rows
     // after each epoch's updates, and that is what the tolerance is checked on. Synthetic data
     // holds out `valid_fraction` of its points.
@@ -190,72 +196,57 @@ pub fn learn(
     let valid_rows =
         XyLoader::new(valid_table.clone(), valid_table.rows(), config.seed, false, first, device);
 
-    let (tolerance, num_epochs) = (config.training.tolerance, config.training.num_epochs);
-    let classes = config.data.schema.as_ref().is_some_and(|s| s.classes.is_some());
-    let history = History::default();
-    history.lock().expect("history lock").rows = start.rows;
-    let end = RunEnd::default();
-    let patience = config.training.patience.map(|epochs| Patience { epochs, history: history.clone() });
+    let num_epochs = config.training.num_epochs;
+    let rules = StopRules { tolerance: config.training.tolerance, patience: config.training.patience };
     let (file, saves) = match start.saves {
         Some(Saves { metrics, manifests, saved }) => (Some(metrics), Some((manifests, saved))),
         None => (None, None),
     };
-    // Without saves nothing is written to the folder: no checkpointer, no file logger, no
-    // application log.
+    // Without saves nothing is written to the folder: no checkpointer, no application log.
     let folder = saves.as_ref().map_or_else(std::env::temp_dir, |(manifests, _)| manifests.folder());
     let run = saves.as_ref().map(|(manifests, _)| manifests.run().clone());
-    let logger = CsvMetricLogger::new(
-        file,
-        history.clone(),
-        started,
-        start.config_epoch,
-        config.layers(),
-        end.clone(),
-    );
+    let planned = Planned::default();
     let mut training = SupervisedTraining::new(folder, Arc::new(train_rows), Arc::new(valid_rows))
-        .metrics((LossMetric::new(), FitMetric::accuracy(classes)))
-        .metric_valid_numeric(FitMetric::max_error())
-        .metric_train_numeric(LearningRateMetric::new())
-        .metric_train(LayerHealth::default())
-        .metric_valid(LayerHealth::default())
-        .with_metric_logger(logger)
+        .with_metric_logger(Silent)
         .with_application_logger(None)
-        .renderer(Box::new(ProgressRenderer::new(style, history.clone())))
+        .renderer(Box::new(Silent))
         .num_epochs(num_epochs);
-    match saves {
+    let saves = match saves {
         Some((manifests, saved)) => {
             let saver = |part| SafeCheckpointer::new(part, manifests.clone());
-            let every = config.training.checkpoint_every;
-            let schedule_of_saves = SaveSchedule {
-                every,
-                num_epochs,
-                tolerance,
-                end: end.clone(),
-                manifests: manifests.clone(),
-                patience: patience.clone(),
-                saved,
-            };
             training = training
                 .with_custom_checkpointers(saver(Part::Model), saver(Part::Optim), saver(Part::Scheduler))
-                .with_checkpointing_strategy(schedule_of_saves)
-                .early_stopping(StopAtEnd { end: end.clone(), decides: None });
+                .with_checkpointing_strategy(planned.clone());
+            let every = config.training.checkpoint_every;
+            Some((SaveSchedule { every, num_epochs, manifests, saved }, planned))
         }
-        None => {
-            training =
-                training.early_stopping(StopAtEnd { end: end.clone(), decides: Some((tolerance, patience)) })
-        }
-    }
+        None => None,
+    };
     if start.epoch > 0 {
         training = training.checkpoint(start.epoch);
     }
+    let epoch_loop = Arc::new(EpochLoop::new(LoopStart {
+        rows: start.rows,
+        metrics: MetricsCsv::new(file),
+        saves,
+        rules,
+        progress: Progress::new(style, first, num_epochs),
+        layers: config.layers(),
+        config_epoch: start.config_epoch,
+        started,
+    }));
+    training = training.with_training_strategy(TrainingStrategy::Custom(epoch_loop.clone()));
     let lr = schedule(&config.optimizer, num_epochs, steps_per_epoch).map_err(Failure::usage)?;
     let result = training.launch(Learner::new(model, optimizer(&config.optimizer), lr));
 
     if let Some(error) = result.error {
         return Err(Failure::runtime(format!("training stopped with an error: {error}")));
     }
-    let log = std::mem::take(&mut *history.lock().expect("history lock"));
-    if let (Some(error), Some(run)) = (log.write_error, &run) {
+    let looped = epoch_loop.take().expect("the epoch loop ran");
+    if let Some(error) = looped.error {
+        return Err(Failure::runtime(format!("training stopped with an error: {error}")));
+    }
+    if let (Some(error), Some(run)) = (looped.write_error, &run) {
         let kept = crate::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
         let resume = match kept {
             Some(epoch) => {
@@ -268,7 +259,7 @@ pub fn learn(
             run.metrics().display()
         )));
     }
-    Ok(Learned { model: result.model, rows: log.rows, end: end.get(), before, table })
+    Ok(Learned { model: result.model, rows: looped.rows, end: looped.end, before, table })
 }
 
 /// Clears the run folder for a new run and writes its config and the metrics header.

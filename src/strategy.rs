@@ -1,0 +1,152 @@
+//! gatenet's epoch loop, run inside Burn's Learner through its strategy extension point
+//! (`SupervisedTraining::with_training_strategy(TrainingStrategy::Custom(..))`). The Learner
+//! still owns the model, the optimizer and the schedule and does every step (`train_step`,
+//! `lr_step`, `optimizer_step`); its checkpointer still saves. What the loop does itself, on the
+//! training thread: each step's measures read once, the epoch's metrics.csv row written, the
+//! progress line, and the stop and save decisions, made at the epoch itself from the rows in
+//! memory. Burn's default loop hands every item to metric threads and back (about 160 µs of
+//! every epoch and 35 µs of every step on this project's machine, BENCHMARKS.md).
+
+use crate::measures::EpochSums;
+use crate::metrics::{EpochRow, MetricsCsv};
+use crate::model::Mlp;
+use crate::renderer::Progress;
+use crate::stopping::{Ending, Planned, SaveSchedule, StopRules};
+use burn::module::Module;
+use burn::train::{
+    InferenceStep, Learner, SupervisedLearningStrategy, SupervisedTrainingEventProcessor, TrainLoader,
+    TrainingComponents, ValidLoader,
+};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// What the loop starts from; handed over once, when Burn calls `fit`.
+pub struct LoopStart {
+    /// Every epoch's row so far (a resumed run's from metrics.csv).
+    pub rows: Vec<EpochRow>,
+    pub metrics: MetricsCsv,
+    /// The checkpoint schedule and the plan it hands Burn's checkpointer, or `None` for a run
+    /// kept in memory.
+    pub saves: Option<(SaveSchedule, Planned)>,
+    pub rules: StopRules,
+    pub progress: Progress,
+    /// Linear layers in the net, for the health columns.
+    pub layers: usize,
+    pub config_epoch: usize,
+    /// When the process started training: the `elapsed_seconds` column counts from it.
+    pub started: Instant,
+}
+
+/// What the loop leaves.
+pub struct Looped {
+    /// Every epoch's row, from epoch 1.
+    pub rows: Vec<EpochRow>,
+    /// The epoch that ended the run early, and why.
+    pub end: Option<(usize, Ending)>,
+    /// A failed metrics.csv write (`epoch N: why`), which ends the run at that epoch.
+    pub write_error: Option<String>,
+    /// A step whose measures could not be read.
+    pub error: Option<String>,
+}
+
+pub struct EpochLoop {
+    start: Mutex<Option<LoopStart>>,
+    looped: Mutex<Option<Looped>>,
+}
+
+impl EpochLoop {
+    pub fn new(start: LoopStart) -> EpochLoop {
+        EpochLoop { start: Mutex::new(Some(start)), looped: Mutex::new(None) }
+    }
+
+    /// What the loop left, once Burn's `launch` has returned.
+    pub fn take(&self) -> Option<Looped> {
+        self.looped.lock().expect("loop lock").take()
+    }
+}
+
+impl SupervisedLearningStrategy<Mlp> for EpochLoop {
+    fn fit(
+        &self,
+        components: TrainingComponents<Mlp>,
+        mut learner: Learner<Mlp>,
+        train: TrainLoader<Mlp>,
+        valid: ValidLoader<Mlp>,
+        first_epoch: usize,
+    ) -> (Mlp, SupervisedTrainingEventProcessor<Mlp>) {
+        let start = self.start.lock().expect("loop lock").take().expect("fit is called once");
+        let LoopStart {
+            mut rows,
+            mut metrics,
+            mut saves,
+            rules,
+            mut progress,
+            layers,
+            config_epoch,
+            started,
+        } = start;
+        let mut checkpointer = components.checkpointer;
+        let (mut end, mut write_error, mut error) = (None, None, None);
+
+        for epoch in first_epoch..=components.num_epochs {
+            let mut sums = EpochSums::default();
+            let epoch_result = (|| -> Result<(), String> {
+                for batch in train.iter() {
+                    let step = learner.train_step(batch.map_err(|e| e.to_string())?);
+                    learner.lr_step();
+                    let learning_rate = learner.lr_current().base();
+                    learner.optimizer_step(step.grads);
+                    let outputs = step.item.outputs;
+                    sums.add_train(&step.item.read()?, outputs, learning_rate);
+                }
+                // The weights after the epoch's updates, off the autodiff graph.
+                let model = learner.model().valid();
+                for batch in valid.iter() {
+                    let step = InferenceStep::step(&model, batch.map_err(|e| e.to_string())?);
+                    let outputs = step.outputs;
+                    sums.add_valid(&step.read()?, outputs);
+                }
+                Ok(())
+            })();
+            if let Err(why) = epoch_result {
+                error = Some(format!("epoch {epoch}: {why}"));
+                break;
+            }
+
+            let row = sums.row(epoch, layers, config_epoch, started.elapsed().as_secs_f64());
+            let written = metrics.append(&row);
+            rows.push(row);
+            progress.epoch(rows.last().expect("just pushed"));
+            let ending = match written {
+                Err(why) => {
+                    write_error = Some(format!("epoch {epoch}: {why}"));
+                    Some(Ending::WriteFailed)
+                }
+                Ok(()) => rules.decide(&rows),
+            };
+            // The row is on its way to the disk before any checkpoint of its epoch: the
+            // manifest that makes a checkpoint count syncs metrics.csv first.
+            if let (Some((schedule, planned)), Some(checkpointer)) = (&mut saves, &mut checkpointer) {
+                let actions = schedule.plan(epoch, ending);
+                if !actions.is_empty() {
+                    planned.set(actions);
+                    checkpointer.checkpoint(&learner, epoch, &components.event_store);
+                }
+            }
+            if let Some(ending) = ending {
+                end = Some((epoch, ending));
+                break;
+            }
+            // A save that failed on a checkpointer thread stops the run; `launch` reports it.
+            if components.interrupter.should_stop() {
+                break;
+            }
+        }
+        progress.end();
+        *self.looped.lock().expect("loop lock") = Some(Looped { rows, end, write_error, error });
+        // Dropping the checkpointer waits for its threads: every save is on disk when
+        // `launch` returns.
+        drop(checkpointer);
+        (learner.model(), components.event_processor)
+    }
+}
