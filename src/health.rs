@@ -1,13 +1,10 @@
 //! Per-layer health, measured every epoch and written to metrics.csv: the L2 norm of each
 //! layer's weight gradient and of its weights (during training), and the share of each hidden
 //! layer's units that are saturated or dead on the data (during validation). This is what
-//! shows the original question's bug: a first layer whose gradient is zero. Each step computes
-//! them on the device; `measures.rs` averages them over the epoch's batches.
+//! shows the original question's bug: a first layer whose gradient is zero. Each step's values are
+//! read from the device and measured here; `measures.rs` averages them over the epoch's batches.
 
 use crate::activation::Activation;
-use crate::model::Mlp;
-use burn::optim::GradientsParams;
-use burn::tensor::Tensor;
 
 /// The metrics.csv columns for a net with `layers` Linear layers: for each layer its
 /// `grad_norm_<i>` and `weight_norm_<i>`, then for each hidden layer `saturated_<i>` and
@@ -33,40 +30,44 @@ pub fn dead(health: &[f64], layers: usize, layer: usize) -> f64 {
     health.get(2 * layers + 2 * (layer - 1) + 1).copied().unwrap_or(f64::NAN)
 }
 
-/// `[grad_norm_1, weight_norm_1, ...]` for one training step, from the gradients the
-/// optimizer will apply (a frozen layer's gradient, removed, counts as zero).
-pub fn norms(model: &Mlp, grads: &GradientsParams) -> Tensor<1> {
-    let l2 = |t: Tensor<2>| t.square().sum().sqrt();
-    let values = model.layers.iter().flat_map(|layer| {
-        let weight = layer.weight.val().without_autodiff();
-        let grad = grads.get::<2>(layer.weight.id).map_or_else(|| Tensor::zeros([1], &weight.device()), l2);
-        [grad, l2(weight)]
-    });
-    Tensor::cat(values.collect(), 0)
+/// The L2 norm of a layer's weights or weight gradient, summed in float64.
+pub fn l2_norm(values: &[f32]) -> f64 {
+    values.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt()
 }
 
-/// `[saturated_1, dead_1, ...]` for the hidden layers on one batch, or `None` without hidden
-/// layers. A unit is saturated when it sits within 0.01 of a limit of sigmoid or tanh on every
-/// row (its gradient is then near zero everywhere), and dead when a relu unit is 0 on every row.
-pub fn unit_states(activation: Activation, hidden: &[Tensor<2>]) -> Option<Tensor<1>> {
-    let on_every_row = |mask: Tensor<2, burn::tensor::Bool>| mask.float().min_dim(0).mean();
-    let values: Vec<Tensor<1>> = hidden
-        .iter()
-        .flat_map(|a| {
-            let zero = || Tensor::<1>::zeros([1], &a.device());
-            let saturated = match activation {
-                Activation::Sigmoid => {
-                    on_every_row(a.clone().lower_elem(0.01).bool_or(a.clone().greater_elem(0.99)))
-                }
-                Activation::Tanh => on_every_row(a.clone().abs().greater_elem(0.99)),
-                _ => zero(),
-            };
-            let dead = match activation {
-                Activation::Relu => on_every_row(a.clone().equal_elem(0.0)),
-                _ => zero(),
-            };
-            [saturated, dead]
-        })
-        .collect();
-    (!values.is_empty()).then(|| Tensor::cat(values, 0))
+/// `[saturated, dead]` for one hidden layer's activations on one batch, `width` units a row,
+/// row-major. A unit is saturated when it sits within 0.01 of a limit of sigmoid or tanh on
+/// every row (its gradient is then near zero everywhere), and dead when a relu unit is 0 on
+/// every row; each is the share of the layer's units.
+pub fn unit_states(activation: Activation, values: &[f32], width: usize) -> [f64; 2] {
+    let on_every_row =
+        |unit: usize, test: &dyn Fn(f32) -> bool| values.iter().skip(unit).step_by(width).all(|&a| test(a));
+    let share = |test: &dyn Fn(f32) -> bool| {
+        (0..width).filter(|&unit| on_every_row(unit, test)).count() as f64 / width as f64
+    };
+    let saturated = match activation {
+        Activation::Sigmoid => share(&|a| a < 0.01 || a > 0.99),
+        Activation::Tanh => share(&|a| a.abs() > 0.99),
+        _ => 0.0,
+    };
+    let dead = match activation {
+        Activation::Relu => share(&|a| a == 0.0),
+        _ => 0.0,
+    };
+    [saturated, dead]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unit_counts_as_saturated_or_dead_only_when_it_is_on_every_row() {
+        // Two rows of three units: unit 0 is pinned at 1 on both rows, unit 1 only on one.
+        let rows = [0.995, 0.995, 0.0, 0.999, 0.2, 0.0];
+        assert_eq!(unit_states(Activation::Tanh, &rows, 3), [1.0 / 3.0, 0.0]);
+        assert_eq!(unit_states(Activation::Relu, &rows, 3), [0.0, 1.0 / 3.0]);
+        assert_eq!(unit_states(Activation::Sigmoid, &rows, 3), [2.0 / 3.0, 0.0], "0 is below 0.01");
+        assert_eq!(l2_norm(&[3.0, 4.0]), 5.0);
+    }
 }

@@ -7,7 +7,7 @@
 //! memory. Burn's default loop hands every item to metric threads and back (about 160 µs of
 //! every epoch and 35 µs of every step on this project's machine, BENCHMARKS.md).
 
-use crate::measures::EpochSums;
+use crate::measures::{EpochSums, Measured, StepOutput};
 use crate::metrics::{EpochRow, MetricsCsv};
 use crate::model::Mlp;
 use crate::renderer::Progress;
@@ -15,7 +15,7 @@ use crate::stopping::{Ending, Planned, SaveSchedule, StopRules};
 use burn::module::Module;
 use burn::train::{
     InferenceStep, Learner, SupervisedLearningStrategy, SupervisedTrainingEventProcessor, TrainLoader,
-    TrainingComponents, ValidLoader,
+    TrainOutput, TrainingComponents, ValidLoader,
 };
 use std::sync::Mutex;
 use std::time::Instant;
@@ -30,6 +30,9 @@ pub struct LoopStart {
     pub saves: Option<(SaveSchedule, Planned)>,
     pub rules: StopRules,
     pub progress: Progress,
+    /// The validation rows are the training rows, in one full batch an epoch: the forward
+    /// pass of an epoch's step is then the previous epoch's validation pass (see `fit`).
+    pub one_pass: bool,
     /// Linear layers in the net, for the health columns.
     pub layers: usize,
     pub config_epoch: usize,
@@ -65,6 +68,16 @@ impl EpochLoop {
     }
 }
 
+/// A training step and its measures; the unit states only with `units` (when its forward pass
+/// is also a validation pass).
+fn measure_step(
+    step: TrainOutput<StepOutput>,
+    units: bool,
+) -> Result<(TrainOutput<StepOutput>, Measured), String> {
+    let measured = step.item.measure(units)?;
+    Ok((step, measured))
+}
+
 impl SupervisedLearningStrategy<Mlp> for EpochLoop {
     fn fit(
         &self,
@@ -81,30 +94,43 @@ impl SupervisedLearningStrategy<Mlp> for EpochLoop {
             mut saves,
             rules,
             mut progress,
+            one_pass,
             layers,
             config_epoch,
             started,
         } = start;
         let mut checkpointer = components.checkpointer;
         let (mut end, mut write_error, mut error) = (None, None, None);
+        // With `one_pass`, the step computed after an epoch's update, whose forward pass
+        // measures that epoch on the validation rows, and whose gradients are the next epoch's:
+        // the numbers of a separate validation pass, bit for bit, for one forward pass less.
+        let mut next_step = None;
 
         for epoch in first_epoch..=components.num_epochs {
             let mut sums = EpochSums::default();
             let epoch_result = (|| -> Result<(), String> {
                 for batch in train.iter() {
-                    let step = learner.train_step(batch.map_err(|e| e.to_string())?);
+                    let batch = batch.map_err(|e| e.to_string())?;
+                    let (step, measured) = match next_step.take() {
+                        Some(step) => step,
+                        None => measure_step(learner.train_step(batch.clone()), one_pass)?,
+                    };
                     learner.lr_step();
-                    let learning_rate = learner.lr_current().base();
+                    sums.add_train(&measured, learner.lr_current().base());
                     learner.optimizer_step(step.grads);
-                    let outputs = step.item.outputs;
-                    sums.add_train(&step.item.read()?, outputs, learning_rate);
+                    if one_pass {
+                        let step = measure_step(learner.train_step(batch), true)?;
+                        sums.add_valid(&step.1);
+                        next_step = Some(step);
+                    }
                 }
-                // The weights after the epoch's updates, off the autodiff graph.
-                let model = learner.model().valid();
-                for batch in valid.iter() {
-                    let step = InferenceStep::step(&model, batch.map_err(|e| e.to_string())?);
-                    let outputs = step.outputs;
-                    sums.add_valid(&step.read()?, outputs);
+                if !one_pass {
+                    // The weights after the epoch's updates, off the autodiff graph.
+                    let model = learner.model().valid();
+                    for batch in valid.iter() {
+                        let step = InferenceStep::step(&model, batch.map_err(|e| e.to_string())?);
+                        sums.add_valid(&step.measure(true)?);
+                    }
                 }
                 Ok(())
             })();

@@ -7,7 +7,6 @@ use crate::checkpoint::{Manifests, SafeCheckpointer};
 use crate::config::Config;
 use crate::data::{Table, XyBatch, XyLoader};
 use crate::failure::Failure;
-use crate::health;
 use crate::measures::StepOutput;
 use crate::metrics::{EpochRow, MetricsCsv, create_csv};
 use crate::model::Mlp;
@@ -20,7 +19,7 @@ use crate::strategy::{EpochLoop, LoopStart};
 use crate::summary::Summary;
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use burn::train::{InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep, TrainingStrategy};
 use std::io::Write as _;
 use std::sync::Arc;
@@ -31,9 +30,7 @@ impl TrainStep for Mlp {
     type Output = StepOutput;
 
     fn step(&self, batch: XyBatch) -> TrainOutput<StepOutput> {
-        let (logits, _) = self.traced(batch.inputs);
-        let outputs = self.output.forward(logits.clone());
-        let loss = self.loss.forward(logits, outputs.clone(), batch.targets.clone());
+        let (mut output, loss) = self.evaluate(batch);
         let mut grads = GradientsParams::from_grads(loss.backward(), self);
         // A frozen layer's gradient is dropped: the optimizer then leaves its weights alone.
         for layer in self.frozen.iter().filter_map(|&number| self.layers.get(number - 1)) {
@@ -42,9 +39,12 @@ impl TrainStep for Mlp {
                 grads.remove::<1>(bias.id);
             }
         }
-        let norms = health::norms(self, &grads);
-        let item = StepOutput::train(loss, outputs, batch.targets, self.classes(), norms);
-        TrainOutput { grads, item }
+        output.layers = self
+            .layers
+            .iter()
+            .map(|layer| (grads.get::<2>(layer.weight.id), layer.weight.val().without_autodiff()))
+            .collect();
+        TrainOutput { grads, item: output }
     }
 }
 
@@ -53,18 +53,27 @@ impl InferenceStep for Mlp {
     type Output = StepOutput;
 
     fn step(&self, batch: XyBatch) -> StepOutput {
-        let (logits, hidden) = self.traced(batch.inputs);
-        let outputs = self.output.forward(logits.clone());
-        let loss = self.loss.forward(logits, outputs.clone(), batch.targets.clone());
-        let units = health::unit_states(self.activation, &hidden);
-        StepOutput::valid(loss, outputs, batch.targets, self.classes(), units)
+        self.evaluate(batch).0
     }
 }
 
 impl Mlp {
-    /// Softmax outputs over one-hot classes, whose accuracy is that of the most probable class.
-    fn classes(&self) -> bool {
-        self.output == OutputActivation::Softmax
+    /// A batch's outputs, loss and hidden activations (off the autodiff graph), and the loss
+    /// to differentiate.
+    fn evaluate(&self, batch: XyBatch) -> (StepOutput, Tensor<1>) {
+        let (logits, hidden) = self.traced(batch.inputs);
+        let outputs = self.output.forward(logits.clone());
+        let loss = self.loss.forward(logits, outputs.clone(), batch.targets.clone());
+        let output = StepOutput {
+            loss: loss.clone().without_autodiff(),
+            outputs: outputs.without_autodiff(),
+            targets: batch.targets.without_autodiff(),
+            hidden: hidden.into_iter().map(Tensor::without_autodiff).collect(),
+            layers: Vec::new(),
+            classes: self.output == OutputActivation::Softmax,
+            activation: self.activation,
+        };
+        (output, loss)
     }
 }
 
@@ -192,7 +201,10 @@ pub fn learn(
     // A truth table has no rows to hold out: the validation pass re-reads the training rows
     // after each epoch's updates, and that is what the tolerance is checked on. Synthetic data
     // holds out `valid_fraction` of its points.
-    let valid_table = config.data.valid_table(config.seed).unwrap_or_else(|| table.clone());
+    let held_out = config.data.valid_table(config.seed);
+    // Then, with one full batch an epoch, the validation pass is the next step's forward pass.
+    let one_pass = held_out.is_none() && steps_per_epoch == 1;
+    let valid_table = held_out.unwrap_or_else(|| table.clone());
     let valid_rows =
         XyLoader::new(valid_table.clone(), valid_table.rows(), config.seed, false, first, device);
 
@@ -231,6 +243,7 @@ pub fn learn(
         saves,
         rules,
         progress: Progress::new(style, first, num_epochs),
+        one_pass,
         layers: config.layers(),
         config_epoch: start.config_epoch,
         started,
