@@ -1,50 +1,17 @@
-//! Keeps a run on one CPU core. Burn's CPU backends compute on the calling thread, but the
-//! Learner hands every epoch's events to two helper threads (its metric processor and event
-//! store) and waits for them: about 26 context switches and 60 futex calls per epoch on a
-//! 4-row table. Across cores each hand-off is a cross-CPU wake-up; on one core it is a plain
-//! context switch. Measured on a 2-core VM, 5,000 epochs of configs/or-question.toml: 2.0 s
-//! unpinned, 1.4 s pinned. The pinned process also runs under SCHED_BATCH (see below).
-//!
-//! Only for the CPU backends: wgpu's drivers (and a software adapter such as lavapipe) run their
-//! own threads, which must keep every core. `GATENET_NO_PIN=1` turns it off.
-
-use crate::backend::BackendName;
-
-/// Pins this process (and the threads it starts afterwards) to the core it is running on, under
-/// the batch scheduling policy.
-pub fn pin_for(backend: BackendName) {
-    if backend == BackendName::Wgpu || std::env::var_os("GATENET_NO_PIN").is_some() {
-        return;
-    }
-    pin_to_current_cpu();
-}
-
-#[cfg(target_os = "linux")]
-fn pin_to_current_cpu() {
-    // SAFETY: plain libc calls on a zeroed cpu_set_t owned by this frame; a failure only
-    // leaves the process unpinned, which is always correct.
-    unsafe {
-        let cpu = libc::sched_getcpu();
-        if cpu < 0 {
-            return;
-        }
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu as usize, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-        // SCHED_BATCH: the same priority, without wake-up preemption. A thread that hands an
-        // event to another then runs on until it waits, instead of being switched out at
-        // every send: 24 context switches per OR epoch instead of 54, 30% less time.
-        let param = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(0, libc::SCHED_BATCH, &param);
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn pin_to_current_cpu() {}
+//! Keeps each of a sweep's workers on a core of its own, so that the scheduler does not move
+//! two runs onto one core while the other idles. A single training run is not pinned: its
+//! epoch loop runs on one thread (Burn's helper threads wait idle until the run ends), and its
+//! pictures are drawn on two. Before the epoch loop was gatenet's own, Burn's default loop
+//! handed every epoch's events to two helper threads, and a run pinned to one core under
+//! SCHED_BATCH was 30% faster; with the new loop pinned and unpinned runs are level (2,200 OR
+//! epochs, A/B: 0.98). `GATENET_NO_PIN=1` turns the sweep's pinning off.
 
 /// Pins the calling thread (and the threads it starts afterwards) to core `index` modulo the
 /// cores this process may use: a sweep's workers, one per core.
 pub fn pin_thread_to(index: usize) {
+    if std::env::var_os("GATENET_NO_PIN").is_some() {
+        return;
+    }
     #[cfg(target_os = "linux")]
     // SAFETY: plain libc calls on cpu_set_t values owned by this frame; a failure only leaves
     // the thread unpinned.

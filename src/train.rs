@@ -102,7 +102,6 @@ pub enum Outcome {
 pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outcome, Failure> {
     let started = Instant::now();
     let device = config.backend.select(config.device).map_err(Failure::usage)?;
-    crate::pin::pin_for(config.backend);
     let _lock = run.lock().map_err(Failure::usage)?;
 
     // A new run writes its config before anything else, so that even a run that dies says
