@@ -82,6 +82,10 @@ pub enum Command {
         /// Seeds 0 to N-1 for every combination [default: the config's sweep.seeds, or 20].
         #[arg(long, value_name = "N")]
         seeds: Option<usize>,
+        /// Internal: run as worker K of N processes (started by the sweep itself), printing
+        /// each run's result as a line of JSON.
+        #[arg(long, value_name = "K/N", hide = true, value_parser = parse_worker)]
+        worker: Option<(usize, usize)>,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -110,4 +114,13 @@ pub struct RunArgs {
     /// and metrics rows are discarded. Implies --resume.
     #[arg(long, value_name = "EPOCH")]
     pub resume_from: Option<usize>,
+}
+
+/// `K/N` with K < N.
+fn parse_worker(text: &str) -> Result<(usize, usize), String> {
+    let parsed = text.split_once('/').and_then(|(k, n)| Some((k.parse().ok()?, n.parse().ok()?)));
+    match parsed {
+        Some((k, n)) if k < n => Ok((k, n)),
+        _ => Err(format!("expected K/N with K < N, found {text:?}")),
+    }
 }

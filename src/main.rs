@@ -81,7 +81,10 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             say!(stdout, "{report}");
             Ok(if results.iter().all(|r| r.passed) { 0 } else { RUNTIME_FAILURE })
         }
-        (Some(Command::Sweep { config, activation, optimizer, learning_rate, init, seeds, run }), _) => {
+        (
+            Some(Command::Sweep { config, activation, optimizer, learning_rate, init, seeds, worker, run }),
+            _,
+        ) => {
             let config = load(&config)?;
             let mut grid = config.sweep.clone().unwrap_or_default();
             override_list(&mut grid.activation, activation, "--activation")?;
@@ -100,6 +103,10 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 return Err(Failure::usage(format!("{option} (or {key}): {message}")));
             }
             gatenet::interrupt::install();
+            if let Some((k, n)) = worker {
+                sweep::work(&config, &grid, k, n, &mut std::io::stdout());
+                return Ok(0);
+            }
             let started = std::time::Instant::now();
             let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
             let results = sweep::sweep(&config, &grid, workers)?;

@@ -1,7 +1,7 @@
 //! `gatenet sweep CONFIG`: the same config over a grid of activations, optimizers, learning
 //! rates and inits, each with many seeds, to answer "which setting trains, and how fast?" with
 //! numbers rather than one lucky run. Every run is a Learner run kept in memory (no
-//! checkpoints); runs go in parallel, one per core, each pinned to its core.
+//! checkpoints); runs go in parallel, one worker process per core, each pinned to its core.
 
 use crate::activation::Activation;
 use crate::artifacts::{RunDir, write_atomic};
@@ -115,13 +115,25 @@ pub fn settings(base: &Config, grid: &SweepSection) -> Vec<Setting> {
     all
 }
 
-/// Runs every setting with every seed, `workers` runs at a time.
-pub fn sweep(base: &Config, grid: &SweepSection, workers: usize) -> Result<Vec<RunResult>, Failure> {
-    let device = base.backend.select(base.device).map_err(Failure::usage)?;
-    let jobs: Vec<(Setting, u64)> = settings(base, grid)
+/// Every (setting, seed) of the sweep, in the order of its table and sweep.csv.
+fn jobs(base: &Config, grid: &SweepSection) -> Vec<(Setting, u64)> {
+    settings(base, grid)
         .into_iter()
         .flat_map(|s| (0..grid.seeds as u64).map(move |seed| (s.clone(), seed)))
-        .collect();
+        .collect()
+}
+
+/// Runs every setting with every seed, `workers` runs at a time: in as many processes of this
+/// program (each `gatenet sweep ... --worker K/N`, see [`work`]) on the CPU backends, in as many
+/// threads on wgpu (one device shared, instead of one opened per process). Threads of one
+/// process do not scale on the CPU: Burn's autodiff graph is behind one process-wide lock, and
+/// two threads ran question-sweep's first two seeds in 9.3 s against 10.4 s on one core.
+pub fn sweep(base: &Config, grid: &SweepSection, workers: usize) -> Result<Vec<RunResult>, Failure> {
+    let jobs = jobs(base, grid);
+    if workers > 1 && base.backend != crate::backend::BackendName::Wgpu {
+        return in_processes(&jobs, workers);
+    }
+    let device = base.backend.select(base.device).map_err(Failure::usage)?;
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Vec::with_capacity(jobs.len()));
     std::thread::scope(|scope| {
@@ -146,6 +158,122 @@ pub fn sweep(base: &Config, grid: &SweepSection, workers: usize) -> Result<Vec<R
     let mut results = results.into_inner().expect("results lock");
     results.sort_by_key(|(index, _)| *index);
     Ok(results.into_iter().map(|(_, r)| r).collect())
+}
+
+/// What a worker process reports of one run: a line of JSON on its stdout.
+#[derive(Serialize, Deserialize)]
+struct Reported {
+    index: usize,
+    converged_epoch: Option<usize>,
+    /// `f64::to_bits`: exact (serde_json's default parser may round the last digit) and NaN
+    /// too, which JSON has no number for.
+    final_loss: u64,
+    valid_accuracy: u64,
+    wall_seconds: f64,
+    error: Option<String>,
+}
+
+/// Worker `k` of `n`: runs jobs k, k + n, k + 2n, ... one after another on core `k`, and
+/// reports each as it ends. Interleaving gives each worker every n-th seed of every setting,
+/// so the workers' shares take about as long.
+pub fn work(base: &Config, grid: &SweepSection, k: usize, n: usize, out: &mut dyn std::io::Write) {
+    crate::pin::pin_thread_to(k);
+    let Ok(device) = base.backend.select(base.device) else { return };
+    for (index, (setting, seed)) in jobs(base, grid).into_iter().enumerate().skip(k).step_by(n) {
+        if interrupt::requested() {
+            break;
+        }
+        let r = run_one(base, &setting, seed, &device);
+        let reported = Reported {
+            index,
+            converged_epoch: r.converged_epoch,
+            final_loss: r.final_loss.to_bits(),
+            valid_accuracy: r.valid_accuracy.to_bits(),
+            wall_seconds: r.wall_seconds,
+            error: r.error,
+        };
+        let line = serde_json::to_string(&reported).expect("a result serializes");
+        if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+            break;
+        }
+    }
+}
+
+/// Runs the jobs in `workers` processes of this program and collects their reports. A job that
+/// no worker reported is a failed run, unless Ctrl-C stopped the sweep before it started.
+fn in_processes(jobs: &[(Setting, u64)], workers: usize) -> Result<Vec<RunResult>, Failure> {
+    let program = std::env::current_exe()
+        .map_err(|e| Failure::runtime(format!("cannot start the sweep's worker processes: {e}")))?;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let outputs: Vec<std::io::Result<std::process::Output>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|k| {
+                let (program, args) = (&program, &args);
+                scope.spawn(move || {
+                    std::process::Command::new(program)
+                        .args(args)
+                        .arg(format!("--worker={k}/{workers}"))
+                        .stdin(std::process::Stdio::null())
+                        .stderr(std::process::Stdio::inherit())
+                        .output()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(std::io::Error::other("panic"))))
+            .collect()
+    });
+    let mut reported: Vec<Option<Reported>> = jobs.iter().map(|_| None).collect();
+    let mut failures = Vec::new();
+    for (k, output) in outputs.into_iter().enumerate() {
+        match output {
+            Ok(output) => {
+                let text = String::from_utf8_lossy(&output.stdout);
+                for r in text.lines().filter_map(|line| serde_json::from_str::<Reported>(line).ok()) {
+                    let index = r.index;
+                    if let Some(slot) = reported.get_mut(index) {
+                        *slot = Some(r);
+                    }
+                }
+                if !output.status.success() {
+                    failures.push((k, format!("worker process {k} ended with {}", output.status)));
+                }
+            }
+            Err(e) => failures.push((k, format!("worker process {k} could not start: {e}"))),
+        }
+    }
+    let mut results = Vec::with_capacity(jobs.len());
+    for (index, ((setting, seed), report)) in jobs.iter().zip(reported).enumerate() {
+        let mut result = RunResult {
+            setting: setting.clone(),
+            seed: *seed,
+            converged_epoch: None,
+            final_loss: f64::NAN,
+            valid_accuracy: f64::NAN,
+            wall_seconds: 0.0,
+            error: None,
+        };
+        match report {
+            Some(r) => {
+                result.converged_epoch = r.converged_epoch;
+                result.final_loss = f64::from_bits(r.final_loss);
+                result.valid_accuracy = f64::from_bits(r.valid_accuracy);
+                result.wall_seconds = r.wall_seconds;
+                result.error = r.error;
+            }
+            // Never started: Ctrl-C ended the sweep first, as in one process.
+            None if interrupt::requested() => continue,
+            None => {
+                let why = failures.iter().find(|(k, _)| index % workers == *k).map(|(_, why)| why.clone());
+                result.error = Some(
+                    why.unwrap_or_else(|| format!("worker process {} did not report it", index % workers)),
+                );
+            }
+        }
+        results.push(result);
+    }
+    Ok(results)
 }
 
 fn run_one(base: &Config, setting: &Setting, seed: u64, device: &burn::tensor::Device) -> RunResult {

@@ -146,3 +146,38 @@ fn a_sweep_of_a_run_without_a_tolerance_compares_validation_accuracy() {
     let rows = csv_rows(&dir.path().join("artifacts/fruit-sweep"));
     assert!(rows.iter().all(|r| r[9].parse::<f64>().unwrap() >= 0.9), "per-run accuracy: {rows:?}");
 }
+
+#[test]
+fn a_sweep_split_over_worker_processes_gives_the_rows_of_a_sweep_in_one_process() {
+    let on_one_core = std::process::Command::new("taskset").args(["-c", "0", "true"]).status();
+    if !on_one_core.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: taskset (util-linux) is needed to run a sweep on one core");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo().join("configs/or.toml");
+    let grid = ["--activation", "sigmoid,tanh", "--learning-rate", "0.5,0.000001", "--seeds", "3"];
+    let sweep = |artifacts: &str, one_core: bool| {
+        let mut command = if one_core {
+            let mut c = std::process::Command::new("taskset");
+            c.args(["-c", "0", env!("CARGO_BIN_EXE_gatenet")]);
+            c
+        } else {
+            std::process::Command::new(env!("CARGO_BIN_EXE_gatenet"))
+        };
+        let out = command
+            .args(["sweep", config.to_str().unwrap()])
+            .args(grid)
+            .args(["--artifacts", artifacts])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        // Every column but wall_seconds (the 9th).
+        let rows = csv_rows(&dir.path().join(artifacts).join("or-sweep"));
+        rows.into_iter().map(|mut row| (row.remove(8), row).1).collect::<Vec<_>>()
+    };
+    let (alone, split) = (sweep("one", true), sweep("many", false));
+    assert_eq!(alone.len(), 2 * 2 * 3);
+    assert_eq!(alone, split, "the same rows, in the same order, to the last digit");
+}
