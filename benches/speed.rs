@@ -3,15 +3,17 @@
 //! Markdown table (the one in BENCHMARKS.md), each figure a median with min and max:
 //!
 //! 1. Time per optimizer step under Burn's Learner: OR 2-6-1 tanh, Adam 0.05, full batch; runs
-//!    of 200 and 2,200 epochs without early stopping, whose difference over 2,000 epochs
-//!    removes start-up and writing. Against numpy_mlp.py's own `time_steps`, the same net.
+//!    of 200 and 2,200 epochs without early stopping on one core, whose difference over 2,000
+//!    epochs removes start-up and writing. Against numpy_mlp.py's own `time_steps`, the same
+//!    net, and candle's `or-step tanh adam`.
 //! 2. Whole process: `gatenet configs/or.toml` (the built binary, writing every artifact)
 //!    against a Python process that imports numpy and trains the same network until every
 //!    output is within 0.1.
 //! 3. Larger run: 100,000 rows x 16 features (label: x0 * x1 > 0, the reference's rule), MLP
 //!    16-64-64-1 tanh, Adam 1e-3, batch 256, from a CSV file; one epoch's time is the
 //!    difference of a 3-epoch and a 1-epoch run, halved, so that reading the file and starting
-//!    up are not counted (numpy's loop has its data in memory too). Against `larger_run`.
+//!    up are not counted (numpy's loop has its data in memory too); on one core, then on every
+//!    core. Against `larger_run` with one BLAS thread.
 //! 4. A sweep: `gatenet sweep configs/question-sweep.toml` (360 runs of at most 2,000 epochs)
 //!    against the same grid trained by numpy_mlp.py's `train_until`, one process per core.
 //! 5. Peak resident memory of the OR run and of the 1-epoch larger run, from wait4(2).
@@ -36,15 +38,13 @@ fn main() {
     }
     let mut table = Vec::new();
 
-    // 1. Time per optimizer step under the Learner.
-    let mut pinned = Vec::new();
-    let mut unpinned = Vec::new();
-    for _ in 0..5 {
-        for (pin, into) in [(true, &mut pinned), (false, &mut unpinned)] {
-            let short = gatenet(&work, &[&or_config(&work, 200)], pin).seconds;
-            let long = gatenet(&work, &[&or_config(&work, 2200)], pin).seconds;
-            into.push((long - short) / 2000.0 * 1e6);
-        }
+    // 1. Time per optimizer step under the Learner, on one core (a run's epoch loop is one
+    // thread; its pictures, drawn on two, cancel out in the difference).
+    let mut steps = Vec::new();
+    for _ in 0..7 {
+        let short = gatenet(&work, &[&or_config(&work, 200)], true).seconds;
+        let long = gatenet(&work, &[&or_config(&work, 2200)], true).seconds;
+        steps.push((long - short) / 2000.0 * 1e6);
     }
     let numpy_step: Vec<f64> = if numpy {
         let timing = "import numpy_mlp as m\n\
@@ -58,19 +58,24 @@ fn main() {
     };
     let candle = candle_binary();
     let candle_step: Vec<f64> = candle.as_ref().map_or_else(Vec::new, |bin| {
-        // "... median N us" is its last line; one figure per run, three runs.
+        // Its last line: "or-step tanh adam median_us_per_step N min N max N final_loss N"; one
+        // figure per run, three runs.
         (0..3)
-            .filter_map(|_| last_number(&measure(candle_command(bin, &["or-step", "tanh", "adam"])).stdout))
+            .filter_map(|_| {
+                let out = measure(candle_command(bin, &["or-step", "tanh", "adam"])).stdout;
+                let words: Vec<&str> = out.split_whitespace().collect();
+                let at = words.iter().position(|w| *w == "median_us_per_step")?;
+                words.get(at + 1)?.parse().ok()
+            })
             .collect()
     });
     table.push(Row::new(
-        "us per Adam step under the Learner, OR 2-6-1 (pinned)",
+        "1. us per Adam step under the Learner, OR 2-6-1, full batch",
         "<= numpy; 20",
-        pinned.clone(),
-        numpy_step.clone(),
+        steps.clone(),
+        numpy_step,
     ));
-    table.push(Row::new("  the same, unpinned (GATENET_NO_PIN=1)", "", unpinned, numpy_step));
-    table.push(Row::new("  the pinned step against candle's", "", pinned, candle_step));
+    table.push(Row::new("   the same against candle's step", "", steps, candle_step));
 
     // 2. Whole process, interleaved so that both see the same machine load.
     let or = repo.join("configs/or.toml");
@@ -79,7 +84,7 @@ fn main() {
                     print(s, y)";
     let (mut ours, mut theirs, mut candles, mut or_rss) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..15 {
-        let run = gatenet(&work, &[or.to_str().unwrap()], true);
+        let run = gatenet(&work, &[or.to_str().unwrap()], false);
         ours.push(run.seconds * 1e3);
         or_rss.push(run.peak_mb);
         if numpy {
@@ -92,23 +97,25 @@ fn main() {
         }
     }
     table.push(Row::new(
-        "whole process: train OR, write or print the result (ms)",
+        "2. whole process: train OR, write or print the result (ms)",
         "<= 10",
         ours.clone(),
         theirs,
     ));
-    table.push(Row::new("  the same against candle's bare script", "<= 3x candle", ours, candles));
+    table.push(Row::new("   the same against candle's bare script", "<= 3x candle", ours, candles));
 
     // 3. and 4. The larger run.
     let rows = 100_000;
     let csv = larger_csv(&work, rows);
-    let (mut sps, mut larger_rss) = (Vec::new(), Vec::new());
+    let (mut sps, mut sps_all, mut larger_rss) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..3 {
-        let one = gatenet(&work, &[&larger_config(&work, 1)], true);
-        let three = gatenet(&work, &[&larger_config(&work, 3)], true);
-        let trained = rows as f64 * 0.99; // 1% held out for validation
-        sps.push(trained / ((three.seconds - one.seconds) / 2.0));
-        larger_rss.push(one.peak_mb);
+        for (one_core, into) in [(true, &mut sps), (false, &mut sps_all)] {
+            let one = gatenet(&work, &[&larger_config(&work, 1)], one_core);
+            let three = gatenet(&work, &[&larger_config(&work, 3)], one_core);
+            let trained = rows as f64 * 0.99; // 1% held out for validation
+            into.push(trained / ((three.seconds - one.seconds) / 2.0));
+            larger_rss.push(one.peak_mb);
+        }
     }
     let (numpy_sps, numpy_rss) = if numpy {
         let code = "import numpy_mlp as m\nr = m.larger_run(3)\nprint(r['samples_per_s_median'])";
@@ -124,13 +131,19 @@ fn main() {
     } else {
         (Vec::new(), Vec::new())
     };
-    table.push(Row::new("larger run: samples per second, one thread", ">= numpy", sps, numpy_sps));
+    table.push(Row::new("3. larger run: samples per second, one core", ">= numpy", sps, numpy_sps.clone()));
+    table.push(Row::new(
+        "   the same on every core, against numpy's one thread",
+        ">= 1.5x numpy",
+        sps_all,
+        numpy_sps,
+    ));
 
     // 4. A sweep, interleaved with the same grid in numpy, one process per core.
     let sweep_config = repo.join("configs/question-sweep.toml");
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for _ in 0..3 {
-        ours.push(gatenet(&work, &["sweep", sweep_config.to_str().unwrap()], true).seconds);
+        ours.push(gatenet(&work, &["sweep", sweep_config.to_str().unwrap()], false).seconds);
         if numpy {
             let mut command = Command::new("python3");
             command.args(["-c", NUMPY_SWEEP]).current_dir(&reference).env("OPENBLAS_NUM_THREADS", "1");
@@ -138,21 +151,21 @@ fn main() {
         }
     }
     table.push(Row::new(
-        "sweep: configs/question-sweep.toml, 360 runs, all cores (s)",
+        "4. sweep: configs/question-sweep.toml, 360 runs, every core (s)",
         "<= numpy",
         ours,
         theirs,
     ));
-    table.push(Row::new("peak memory (RSS), OR run (MB)", "<= 30", or_rss, Vec::new()));
+    table.push(Row::new("5. peak memory (RSS), OR run (MB)", "<= 30", or_rss, Vec::new()));
     let data_mb = (rows * 17 * 4) as f64 / 1e6;
     table.push(Row::new(
-        "peak memory (RSS), larger run, 1 epoch (MB)",
+        "   peak memory (RSS), larger run, 1 epoch (MB)",
         &format!("<= {:.0} (2 x {data_mb:.1} MB data + 50)", 2.0 * data_mb + 50.0),
         larger_rss,
         numpy_rss,
     ));
     println!(
-        "| measure | goal | gatenet, median [min to max] | numpy reference, median [min to max] | ratio |"
+        "| measure | goal | gatenet, median [min to max] | reference (numpy; candle where named), median [min to max] | ratio of medians [spread] |"
     );
     println!("|---|---|---|---|---|");
     for row in &table {
@@ -167,16 +180,21 @@ fn main() {
 
 /// question-sweep.toml's grid (3 activations x 2 optimizers x 3 rates x 2 inits x 10 seeds, OR
 /// 2-6-1, at most 2,000 steps, tolerance 0.1) in numpy, one process per core.
-const NUMPY_SWEEP: &str = "import itertools, multiprocessing as mp, os\n\
-import numpy_mlp as m\n\
-def run(job):\n\
-    act, opt, lr, init, seed = job\n\
-    return m.train_until(m.X_OR, m.Y_OR, [2, 6, 1], act, opt, lr, init, seed, 2000)[0]\n\
-if __name__ == '__main__':\n\
-    jobs = list(itertools.product(['sigmoid', 'tanh', 'relu'], ['sgd', 'adam'], [1e-6, 0.05, 0.5], ['small', 'default'], range(10)))\n\
-    with mp.Pool(os.cpu_count()) as pool:\n\
-        steps = pool.map(run, jobs, chunksize=1)\n\
-    print(len(jobs), 'runs,', sum(s is not None for s in steps), 'converged')\n";
+const NUMPY_SWEEP: &str = r#"
+import itertools, multiprocessing as mp, os
+import numpy_mlp as m
+
+def run(job):
+    act, opt, lr, init, seed = job
+    return m.train_until(m.X_OR, m.Y_OR, [2, 6, 1], act, opt, lr, init, seed, 2000)[0]
+
+if __name__ == '__main__':
+    grid = [['sigmoid', 'tanh', 'relu'], ['sgd', 'adam'], [1e-6, 0.05, 0.5], ['small', 'default'], range(10)]
+    jobs = list(itertools.product(*grid))
+    with mp.Pool(os.cpu_count()) as pool:
+        steps = pool.map(run, jobs, chunksize=1)
+    print(len(jobs), 'runs,', sum(s is not None for s in steps), 'converged')
+"#;
 
 /// The candle peer's binary, when it has been built (see ../shared/reference/candle/README.md).
 fn candle_binary() -> Option<PathBuf> {
@@ -192,13 +210,6 @@ fn candle_command(bin: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(bin);
     command.args(args).env("RAYON_NUM_THREADS", "1");
     command
-}
-
-/// The last number in a program's output.
-fn last_number(text: &str) -> Option<f64> {
-    text.split(|c: char| c.is_whitespace() || c == ',' || c == ':')
-        .rev()
-        .find_map(|word| word.parse::<f64>().ok())
 }
 
 /// One line of the table.
@@ -221,8 +232,11 @@ impl std::fmt::Display for Row {
             None => "-".to_string(),
             Some((median, min, max)) => format!("{} [{} to {}]", number(median), number(min), number(max)),
         };
+        // The ratio of the medians, and the widest it could be from the two spreads.
         let ratio = match (stats(&self.ours), stats(&self.theirs)) {
-            (Some((a, ..)), Some((b, ..))) => format!("{:.2}", a / b),
+            (Some((a, a_min, a_max)), Some((b, b_min, b_max))) => {
+                format!("{:.2} [{:.2} to {:.2}]", a / b, a_min / b_max, a_max / b_min)
+            }
             _ => "-".into(),
         };
         write!(
@@ -304,12 +318,21 @@ struct Measured {
     stdout: String,
 }
 
-/// Runs the built binary; `pinned` is gatenet's default (it pins itself to one core), and
-/// `false` sets GATENET_NO_PIN to show what pinning is worth.
-fn gatenet(work: &Path, args: &[&str], pinned: bool) -> Measured {
+/// Runs the built binary, on CPU 0 alone with `one_core` (as `taskset -c 0` would).
+fn gatenet(work: &Path, args: &[&str], one_core: bool) -> Measured {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gatenet"));
-    if !pinned {
-        command.env("GATENET_NO_PIN", "1");
+    if one_core {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: only an async-signal-safe libc call between fork and exec, on a set owned by
+        // the closure.
+        unsafe {
+            command.pre_exec(|| {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(0, &mut set);
+                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+                Ok(())
+            });
+        }
     }
     command.args(args).args(["--artifacts", "artifacts", "-q"]).current_dir(work);
     measure(&mut command)
