@@ -162,6 +162,47 @@ fn the_same_config_twice_gives_identical_weights_and_metrics() {
 }
 
 #[test]
+fn a_piped_run_prints_a_progress_line_every_tenth_of_its_epochs_and_quiet_prints_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "name = \"progress\"\n[data]\ngate = \"or\"\n[model]\nhidden_sizes = [6]\n\
+                [training]\nnum_epochs = 200\ntolerance = 0\n";
+    let config = config_file(dir.path(), "progress.toml", text);
+    let out = gatenet(&[config.to_str().unwrap()], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<String> =
+        stderr(&out).lines().filter(|l| l.starts_with("epoch ")).map(String::from).collect();
+    let epochs: Vec<String> = (1..=10).map(|tenth| format!("epoch {}/200 [", 20 * tenth)).collect();
+    assert_eq!(lines.len(), 10, "{lines:?}");
+    for (line, start) in lines.iter().zip(&epochs) {
+        assert!(line.starts_with(start.as_str()), "{line} should start with {start}");
+        assert!(
+            line.contains("loss ") && line.contains("max error ") && line.ends_with("epochs/s"),
+            "{line}"
+        );
+    }
+    assert!(lines[9].contains("[####################]"), "the last line is a full bar: {}", lines[9]);
+    let quiet = gatenet(&[config.to_str().unwrap(), "-q"], dir.path());
+    assert!(quiet.status.success() && stderr(&quiet).is_empty(), "-q: {}", stderr(&quiet));
+}
+
+#[test]
+fn a_full_batch_truth_table_validates_the_weights_after_each_epochs_update() {
+    // The validation pass of epoch e and the training batch of epoch e + 1 see the same weights
+    // and the same four rows: their losses are the same number.
+    let dir = tempfile::tempdir().unwrap();
+    assert!(train(&repo().join("configs/xor.toml"), dir.path()).0.status.success());
+    let text = std::fs::read_to_string(dir.path().join("artifacts/xor/metrics.csv")).unwrap();
+    let rows: Vec<Vec<f64>> =
+        text.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+    assert!(rows.len() > 10);
+    let (train_loss, valid_loss) = (1, 4);
+    for pair in rows.windows(2) {
+        assert_eq!(pair[0][valid_loss], pair[1][train_loss], "epoch {}", pair[0][0]);
+    }
+    assert!(rows[0][valid_loss] < rows[0][train_loss], "epoch 1 is validated after its update");
+}
+
+#[test]
 fn the_question_setting_honestly_does_not_converge() {
     let dir = tempfile::tempdir().unwrap();
     let (out, summary) = train(&repo().join("configs/or-question.toml"), dir.path());
