@@ -191,57 +191,74 @@ impl RunDir {
     }
 }
 
-/// A run folder held by this process: `.lock` holds its pid, and goes when this value does.
+/// A run folder held by this process: an OS lock on `.lock` (which holds the pid, for the
+/// message a second process prints). The kernel releases the lock when the process ends in any
+/// way, so a lock never outlives its process, whatever pid the file names.
 pub struct RunLock {
     path: PathBuf,
+    _file: std::fs::File,
 }
 
 impl Drop for RunLock {
     fn drop(&mut self) {
+        // Removed while still locked: a process that opens the old file afterwards and locks it
+        // sees that the path no longer names it, and starts again (see `RunDir::lock`).
         let _ = std::fs::remove_file(&self.path);
     }
 }
 
 impl RunDir {
     /// Takes the run folder for this process, so that two runs never write into one folder.
-    /// A lock left by a process that no longer exists (killed, crashed) is taken over.
     pub fn lock(&self) -> Result<RunLock, String> {
         std::fs::create_dir_all(&self.root)
             .map_err(|e| format!("cannot create the run folder {}: {e}", self.root.display()))?;
         let path = self.root.join(".lock");
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    let _ = write!(file, "{}", std::process::id());
-                    return Ok(RunLock { path });
+        let fail = |e: std::io::Error| format!("cannot lock {}: {e}", path.display());
+        for _ in 0..100 {
+            let mut options = std::fs::OpenOptions::new();
+            options.read(true).write(true).create(true);
+            // A symlink planted at `.lock` is refused, not followed (and its target truncated).
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+            let mut file = options.open(&path).map_err(fail)?;
+            match file.try_lock() {
+                Ok(()) if names(&path, &file) => {
+                    file.set_len(0).and_then(|_| write!(file, "{}", std::process::id())).map_err(fail)?;
+                    return Ok(RunLock { path, _file: file });
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                // The holder finished and removed it between our open and our lock: again.
+                Ok(()) => continue,
+                Err(std::fs::TryLockError::WouldBlock) => {
                     let holder =
                         std::fs::read_to_string(&path).ok().and_then(|t| t.trim().parse::<u32>().ok());
-                    if let Some(pid) = holder.filter(|&pid| process_exists(pid)) {
-                        return Err(format!(
-                            "{} is in use by another gatenet process (pid {pid}); wait for it, or stop it first",
-                            self.root.display()
-                        ));
-                    }
-                    let _ = std::fs::remove_file(&path); // stale: its process is gone
+                    let pid = holder.map_or_else(|| "pid unknown".to_string(), |pid| format!("pid {pid}"));
+                    return Err(format!(
+                        "{} is in use by another gatenet process ({pid}); wait for it, or stop it first",
+                        self.root.display()
+                    ));
                 }
-                Err(e) => return Err(format!("cannot lock {}: {e}", path.display())),
+                Err(std::fs::TryLockError::Error(e)) => return Err(fail(e)),
             }
         }
-        Err(format!("cannot lock {}: another process keeps taking it", path.display()))
+        Err(format!("cannot lock {}: other processes keep taking and releasing it", path.display()))
     }
 }
 
-fn process_exists(pid: u32) -> bool {
+/// Whether `path` still names the open `file`.
+fn names(path: &Path, file: &std::fs::File) -> bool {
     #[cfg(unix)]
-    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
-    unsafe {
-        libc::kill(pid as libc::pid_t, 0) == 0
-            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::symlink_metadata(path), file.metadata()) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
     }
     #[cfg(not(unix))]
-    true
+    {
+        let _ = (path, file);
+        true
+    }
 }
 
 /// The three files Burn saves per checkpoint.
@@ -273,15 +290,63 @@ fn remove_if_present(path: &Path) -> Result<(), String> {
     }
 }
 
-/// Writes a whole file or nothing: a sibling temporary file is written, synced and renamed over
-/// the target, so a crash never leaves half a file.
+/// Writes a whole file or nothing: a new temporary file beside the target is written, synced and
+/// renamed over it, and the folder is synced, so that a crash never leaves half a file and the
+/// rename itself survives a power cut.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
-    let written = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))
-        .and_then(|_| std::fs::rename(&tmp, path));
-    written.map_err(|e| {
+    let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let (tmp, mut file) = create_beside(path).map_err(fail)?;
+    let written =
+        file.write_all(bytes).and_then(|_| file.sync_all()).and_then(|_| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    })
+        return Err(fail(e));
+    }
+    // Best effort: some file systems cannot sync a folder, and the file itself is whole.
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let _ = std::fs::File::open(folder).and_then(|f| f.sync_all());
+    }
+    Ok(())
+}
+
+/// The `n` of the next temporary name.
+static TEMPORARY_NAMES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A new file beside `path`, named `<name>.<pid>-<n>.tmp`. It is opened with `create_new`
+/// (O_CREAT | O_EXCL), which refuses any path that exists, a symlink included, without
+/// following it: a link planted at a temporary name can never redirect gatenet's write into
+/// another file. A taken name is skipped, and never removed.
+fn create_beside(path: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let name = path.file_name().map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
+    for _ in 0..1000 {
+        let n = TEMPORARY_NAMES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = path.with_file_name(format!("{name}.{}-{n}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(file) => return Ok((tmp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("every temporary name beside it is taken"))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_planted_at_the_next_temporary_names_are_skipped_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let precious = dir.path().join("precious.txt");
+        std::fs::write(&precious, "keep me").unwrap();
+        let target = dir.path().join("summary.json");
+        let next = TEMPORARY_NAMES.load(std::sync::atomic::Ordering::Relaxed);
+        for n in next..next + 5 {
+            let name = format!("summary.json.{}-{n}.tmp", std::process::id());
+            std::os::unix::fs::symlink(&precious, dir.path().join(name)).unwrap();
+        }
+        write_atomic(&target, b"{}").unwrap();
+        assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "{}");
+    }
 }

@@ -102,10 +102,15 @@ impl MetricsCsv {
     }
 }
 
-/// Opens `metrics.csv` for a new run of a net with `layers` Linear layers: the file is created
-/// with only its header.
+/// Creates `metrics.csv` for a new run of a net with `layers` Linear layers, with only its
+/// header; it must not exist.
 pub fn create_csv(path: &Path, layers: usize) -> Result<std::fs::File, String> {
-    std::fs::File::create(path)
+    // create_new: the run folder was just cleared, and a link planted at this name since is
+    // refused rather than followed.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
         .and_then(|mut file| writeln!(file, "{}", EpochRow::header(layers)).map(|_| file))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

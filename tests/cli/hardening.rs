@@ -530,3 +530,78 @@ fn predict_with_a_data_json_that_names_other_columns() {
         },
     );
 }
+
+/// A file outside every run folder, and links to it planted where gatenet writes.
+#[cfg(unix)]
+fn plant_links(root: &Path, names: &[&str]) -> std::path::PathBuf {
+    let precious = root.join("precious.txt");
+    std::fs::write(&precious, "keep me").unwrap();
+    for name in names {
+        let link = root.join(name);
+        std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&precious, link).unwrap();
+    }
+    precious
+}
+
+#[cfg(unix)]
+#[test]
+fn links_planted_at_temporary_names_never_redirect_a_write() {
+    // The names the previous versions wrote through, before a new run and before a resume.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("victim.toml"), VICTIM).unwrap();
+    let names = [
+        "artifacts/victim/config.toml.tmp",
+        "artifacts/victim/summary.json.tmp",
+        "artifacts/victim/metrics.csv.tmp",
+    ];
+    let precious = plant_links(root, &names);
+    let out = gatenet(&["victim.toml", "-q"], root);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me", "a new run wrote through a link");
+    plant_links(root, &[&names[..], &["artifacts/victim/checkpoint/manifest-20.json.tmp"]].concat());
+    let longer = VICTIM.replace("num_epochs = 20", "num_epochs = 30");
+    std::fs::write(root.join("victim.toml"), longer).unwrap();
+    let out = gatenet(&["victim.toml", "-q", "--resume"], root);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me", "a resumed run wrote through a link");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_planted_at_the_lock_is_refused_and_its_target_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("victim.toml"), VICTIM).unwrap();
+    let precious = plant_links(root, &["artifacts/victim/.lock"]);
+    let out = gatenet(&["victim.toml", "-q"], root);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot lock") && stderr(&out).contains(".lock"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
+}
+
+#[test]
+fn a_lock_naming_a_live_process_that_holds_nothing_does_not_block_a_run() {
+    // pid 1 (init, always alive), pid 0, this test's own pid: none of them holds the folder.
+    for pid in ["1", "0", &std::process::id().to_string()] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("victim.toml"), VICTIM).unwrap();
+        write(root, "artifacts/victim/.lock", pid);
+        let out = gatenet(&["victim.toml", "-q"], root);
+        assert!(out.status.success(), "a .lock naming pid {pid} blocked the run: {}", stderr(&out));
+        assert!(!root.join("artifacts/victim/.lock").exists(), "the lock goes with its run");
+    }
+}
+
+#[test]
+fn gradcheck_of_zero_points_which_would_check_nothing() {
+    refused(
+        &["gradcheck", "victim.toml", "--points", "0"],
+        2,
+        &["--points", "at least 1", "found \"0\""],
+        |_| {},
+    );
+}
