@@ -13,7 +13,9 @@ use std::path::PathBuf;
         `gatenet configs/or.toml` trains the network that config describes and writes everything \
         about the run to artifacts/<name>/: the resolved config, metrics.csv, checkpoints, the final \
         model and summary.json.\n\n\
-        Exit codes: 0 success, 1 failure during a run, 2 usage, config or data error.",
+        Exit codes: 0 success, 1 failure during a run, 2 usage, config or data error, 3 training \
+        diverged, 130 / 143 / 129 interrupted by Ctrl-C / SIGTERM / SIGHUP (the epoch was saved; \
+        --resume continues).",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -59,7 +61,7 @@ pub enum Command {
         /// Config file, e.g. configs/or.toml.
         config: PathBuf,
         /// Check at most N randomly chosen elements of each parameter (for large nets).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = at_least_one)]
         points: Option<usize>,
     },
     /// Train the config over a grid of settings, many seeds each, in parallel; write
@@ -122,5 +124,13 @@ fn parse_worker(text: &str) -> Result<(usize, usize), String> {
     match parsed {
         Some((k, n)) if k < n => Ok((k, n)),
         _ => Err(format!("expected K/N with K < N, found {text:?}")),
+    }
+}
+
+/// A count that must check something: `--points 0` would pass while checking nothing.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("expected a whole number of at least 1, found {text:?}")),
     }
 }

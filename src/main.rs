@@ -5,7 +5,7 @@ use clap::Parser;
 use gatenet::artifacts::RunDir;
 use gatenet::cli::{Cli, Command, RunArgs};
 use gatenet::config::Config;
-use gatenet::failure::{DIVERGED, Failure, INTERRUPTED, RUNTIME_FAILURE};
+use gatenet::failure::{DIVERGED, Failure, RUNTIME_FAILURE};
 use gatenet::gradcheck::gradcheck;
 use gatenet::predict::{Request, predict};
 use gatenet::report::report;
@@ -127,7 +127,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                     folder.path().display()
                 );
             }
-            Ok(if gatenet::interrupt::requested() { INTERRUPTED } else { 0 })
+            Ok(if gatenet::interrupt::requested() { gatenet::interrupt::exit_code() } else { 0 })
         }
         (Some(Command::Report { run }), _) => {
             say!(stdout, "{}", report(&run)?);
@@ -169,11 +169,12 @@ fn train_config(path: &Path, args: &RunArgs) -> Result<u8, Failure> {
             } else {
                 format!(" --artifacts {}", args.artifacts.display())
             };
+            let cause = gatenet::interrupt::cause();
             say!(
                 stderr,
-                "interrupted: epoch {epoch} finished and saved in {folder}/; continue with `{again}{artifacts}`\n"
+                "interrupted: epoch {epoch} finished and saved in {folder}/ ({cause}); continue with `{again}{artifacts}`\n"
             );
-            Ok(INTERRUPTED)
+            Ok(gatenet::interrupt::exit_code())
         }
     }
 }

@@ -245,6 +245,26 @@ fn ctrl_c_saves_the_epoch_exits_130_and_resumes_to_the_same_result() {
 }
 
 #[test]
+fn sigterm_and_sighup_save_the_epoch_exit_143_and_129_and_resume_to_the_same_result() {
+    let text = config("sgd", 3000, 500);
+    let expected = straight(&text);
+    for (signal, code, name) in [(libc::SIGTERM, 143, "SIGTERM"), (libc::SIGHUP, 129, "SIGHUP")] {
+        let dir = tempfile::tempdir().unwrap();
+        let child = start(dir.path(), &text);
+        // SAFETY: sends a signal to the child this test started.
+        unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        let out = child.wait_with_output().unwrap();
+        let message = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{name}: {message}");
+        assert!(message.contains("interrupted: epoch") && message.contains(name), "{message}");
+        assert!(!folder(dir.path()).join(".lock").exists(), "{name}: the lock was left behind");
+        let out = run(dir.path(), &text, &["--resume"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_same(dir.path(), &expected, name);
+    }
+}
+
+#[test]
 fn a_run_killed_after_its_last_checkpoint_is_finished_by_resume() {
     let dir = tempfile::tempdir().unwrap();
     assert!(run(dir.path(), &config("adam", 40, 10), &[]).status.success());
