@@ -78,6 +78,47 @@ fn measure_step(
     Ok((step, measured))
 }
 
+/// A training step kept from one epoch to the next (see `LoopStart::one_pass`), and its measures.
+type KeptStep = Option<(TrainOutput<StepOutput>, Measured)>;
+
+/// One epoch: every training batch stepped by the Learner, then the validation rows measured
+/// on the weights after the epoch's updates. With `one_pass`, the step after the update is
+/// that validation pass, and it is kept in `next_step` as the next epoch's step: the numbers
+/// of a separate validation pass, bit for bit, for one forward pass less.
+fn run_epoch(
+    learner: &mut Learner<Mlp>,
+    train: &TrainLoader<Mlp>,
+    valid: &ValidLoader<Mlp>,
+    one_pass: bool,
+    next_step: &mut KeptStep,
+) -> Result<EpochSums, String> {
+    let mut sums = EpochSums::default();
+    for batch in train.iter() {
+        let batch = batch.map_err(|e| e.to_string())?;
+        let (step, measured) = match next_step.take() {
+            Some(step) => step,
+            None => measure_step(learner.train_step(batch.clone()), one_pass)?,
+        };
+        learner.lr_step();
+        sums.add_train(&measured, learner.lr_current().base());
+        learner.optimizer_step(step.grads);
+        if one_pass {
+            let step = measure_step(learner.train_step(batch), true)?;
+            sums.add_valid(&step.1);
+            *next_step = Some(step);
+        }
+    }
+    if !one_pass {
+        // The weights after the epoch's updates, off the autodiff graph.
+        let model = learner.model().valid();
+        for batch in valid.iter() {
+            let step = InferenceStep::step(&model, batch.map_err(|e| e.to_string())?);
+            sums.add_valid(&step.measure(true)?);
+        }
+    }
+    Ok(sums)
+}
+
 impl SupervisedLearningStrategy<Mlp> for EpochLoop {
     fn fit(
         &self,
@@ -101,44 +142,16 @@ impl SupervisedLearningStrategy<Mlp> for EpochLoop {
         } = start;
         let mut checkpointer = components.checkpointer;
         let (mut end, mut write_error, mut error) = (None, None, None);
-        // With `one_pass`, the step computed after an epoch's update, whose forward pass
-        // measures that epoch on the validation rows, and whose gradients are the next epoch's:
-        // the numbers of a separate validation pass, bit for bit, for one forward pass less.
-        let mut next_step = None;
+        let mut next_step: KeptStep = None;
 
         for epoch in first_epoch..=components.num_epochs {
-            let mut sums = EpochSums::default();
-            let epoch_result = (|| -> Result<(), String> {
-                for batch in train.iter() {
-                    let batch = batch.map_err(|e| e.to_string())?;
-                    let (step, measured) = match next_step.take() {
-                        Some(step) => step,
-                        None => measure_step(learner.train_step(batch.clone()), one_pass)?,
-                    };
-                    learner.lr_step();
-                    sums.add_train(&measured, learner.lr_current().base());
-                    learner.optimizer_step(step.grads);
-                    if one_pass {
-                        let step = measure_step(learner.train_step(batch), true)?;
-                        sums.add_valid(&step.1);
-                        next_step = Some(step);
-                    }
+            let sums = match run_epoch(&mut learner, &train, &valid, one_pass, &mut next_step) {
+                Ok(sums) => sums,
+                Err(why) => {
+                    error = Some(format!("epoch {epoch}: {why}"));
+                    break;
                 }
-                if !one_pass {
-                    // The weights after the epoch's updates, off the autodiff graph.
-                    let model = learner.model().valid();
-                    for batch in valid.iter() {
-                        let step = InferenceStep::step(&model, batch.map_err(|e| e.to_string())?);
-                        sums.add_valid(&step.measure(true)?);
-                    }
-                }
-                Ok(())
-            })();
-            if let Err(why) = epoch_result {
-                error = Some(format!("epoch {epoch}: {why}"));
-                break;
-            }
-
+            };
             let row = sums.row(epoch, layers, config_epoch, started.elapsed().as_secs_f64());
             let written = metrics.append(&row);
             rows.push(row);
