@@ -22,6 +22,11 @@ pub struct Manifest {
     pub epoch: usize,
     /// SHA-256 of the resolved config.toml the checkpoint was written under.
     pub config_sha256: String,
+    /// That config.toml itself: what a resume compares the config it is given with, since the
+    /// run folder's config.toml is a file the user can edit. Absent in manifests written before
+    /// gatenet kept it (those resume against the run folder's config.toml).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_toml: Option<String>,
     /// Per part (`model`, `optim`, `scheduler`): its size and checksum.
     pub files: BTreeMap<String, FileSum>,
     /// The data order needs no generator state: each epoch's permutation is drawn from
@@ -55,6 +60,7 @@ impl FileSum {
 /// strategy, which announces an epoch before Burn writes any of its files.
 pub struct Manifests {
     run: RunDir,
+    config_toml: String,
     config_sha256: String,
     seed: u64,
     tolerance: f64,
@@ -70,7 +76,8 @@ struct Pending {
 impl Manifests {
     pub fn new(run: RunDir, config_toml: &str, seed: u64, tolerance: f64) -> Arc<Manifests> {
         let config_sha256 = sha256(config_toml.as_bytes());
-        Arc::new(Manifests { run, config_sha256, seed, tolerance, pending: Mutex::default() })
+        let config_toml = config_toml.to_string();
+        Arc::new(Manifests { run, config_toml, config_sha256, seed, tolerance, pending: Mutex::default() })
     }
 
     /// The run folder the checkpoints belong to.
@@ -99,6 +106,7 @@ impl Manifests {
         let manifest = Manifest {
             epoch,
             config_sha256: self.config_sha256.clone(),
+            config_toml: Some(self.config_toml.clone()),
             files: done.files,
             seed: self.seed,
             converged: done.converged,
@@ -236,4 +244,40 @@ fn check(run: &RunDir, epoch: usize) -> Result<Manifest, String> {
         parsed.map_err(|e| format!("{} cannot be read as Burn's record: {e}", name(&path)))?;
     }
     Ok(manifest)
+}
+
+/// A Burn record error in gatenet's words. Burn 0.22.1 words a record that does not fit its
+/// network as `Record validation error: Apply errors: ["layers.0.weight: shape mismatch,
+/// expected Shape { dims: [2, 9] } but record has Shape { dims: [2, 6] }"]`; this gives
+/// `layers.0.weight is [2, 6] in the file and [2, 9] in this network`, one entry per tensor,
+/// without Burn's list or type syntax.
+pub fn record_error(error: &burn::store::RecordError) -> String {
+    let text = error.to_string();
+    let text = text.trim_start_matches("Record validation error: ").trim_start_matches("Record I/O error: ");
+    let (kind, list) = match text.split_once(": [") {
+        Some((kind, list))
+            if kind == "Apply errors" || kind == "Missing tensors" || kind == "Unused tensors" =>
+        {
+            (kind, list.trim_end_matches(']'))
+        }
+        _ => return text.replace("Shape { dims: ", "").replace(" }", ""),
+    };
+    let entries: Vec<String> = list
+        .split("\", \"")
+        .map(|entry| entry.trim_matches('"').replace("Shape { dims: ", "").replace(" }", ""))
+        .map(|entry| match entry.split_once(": shape mismatch, expected ") {
+            Some((tensor, shapes)) => match shapes.split_once(" but record has ") {
+                Some((network, file)) => {
+                    format!("{tensor} is {file} in the file and {network} in this network")
+                }
+                None => entry,
+            },
+            None => entry,
+        })
+        .collect();
+    match kind {
+        "Missing tensors" => format!("the file lacks {}", entries.join(", ")),
+        "Unused tensors" => format!("the file has tensors this network does not: {}", entries.join(", ")),
+        _ => entries.join("; "),
+    }
 }

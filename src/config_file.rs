@@ -27,18 +27,34 @@ impl Config {
         Config::load_checked(path, false, false)
     }
 
+    /// As [`Config::load_stored`], from the text of a run's config.toml kept elsewhere (a
+    /// checkpoint's manifest); `path` is the run's config.toml, for the name and the messages.
+    pub fn from_stored_text(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        Config::from_text(path, text, false, false)
+    }
+
     fn load_checked(path: &Path, backend_built_in: bool, read_data: bool) -> Result<Config, ConfigError> {
         let fail = |problems| ConfigError { path: path.to_path_buf(), problems };
         let text = read_text(path).map_err(|message| fail(vec![Problem::whole(message)]))?;
-        let doc = toml_edit::ImDocument::parse(text.as_str()).map_err(|e| {
-            let at = e.span().map(|span| line_column(&text, span.start));
+        Config::from_text(path, &text, backend_built_in, read_data)
+    }
+
+    fn from_text(
+        path: &Path,
+        text: &str,
+        backend_built_in: bool,
+        read_data: bool,
+    ) -> Result<Config, ConfigError> {
+        let fail = |problems| ConfigError { path: path.to_path_buf(), problems };
+        let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
+            let at = e.span().map(|span| line_column(text, span.start));
             let message = format!("invalid TOML: {}", e.message().trim_end());
             fail(vec![Problem { at, key: String::new(), message }])
         })?;
         // Keys that do not type are reported and left out, so that the rest is still checked.
-        let mut problems = type_each_key(&doc, &text);
+        let mut problems = type_each_key(&doc, text);
         let mut table: toml::Table =
-            toml::from_str(&text).map_err(|e| fail(vec![Problem::whole(e.message().to_string())]))?;
+            toml::from_str(text).map_err(|e| fail(vec![Problem::whole(e.message().to_string())]))?;
         for problem in &problems {
             remove_key(&mut table, &problem.key);
         }
@@ -52,7 +68,7 @@ impl Config {
         // A run folder's config keeps the CSV's absolute path and its schema in data.json; the
         // file itself is read for a config a user gives.
         if read_data && let Err(message) = read_csv(&mut config, path, &problems) {
-            problems.push(Problem { at: locate(&doc, &text, "data.csv"), key: "data.csv".into(), message });
+            problems.push(Problem { at: locate(&doc, text, "data.csv"), key: "data.csv".into(), message });
         }
         for (key, message) in config.validate() {
             if !backend_built_in && key == "backend" {
@@ -61,7 +77,7 @@ impl Config {
             // A key already reported (or its table) is not reported again.
             let related = |p: &Problem| p.key.starts_with(&key) || key.starts_with(&p.key);
             if !problems.iter().any(related) {
-                problems.push(Problem { at: locate(&doc, &text, &key), key, message });
+                problems.push(Problem { at: locate(&doc, text, &key), key, message });
             }
         }
         if problems.is_empty() { Ok(config.resolved()) } else { Err(fail(problems)) }
@@ -99,8 +115,12 @@ fn read_csv(config: &mut Config, path: &Path, problems: &[Problem]) -> Result<()
     Ok(())
 }
 
+/// The largest config read: a TOML file of gatenet's is a few KB, and reading a larger file
+/// whole (a data file passed by mistake, `/dev/zero`) would only delay the error, or never end.
+const MAX_CONFIG_BYTES: u64 = 4 << 20;
+
 fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = read_bytes(path, "TOML")?;
+    let bytes = read_bytes(path, "TOML", Some(MAX_CONFIG_BYTES))?;
     String::from_utf8(bytes).map_err(|e| {
         format!("expected UTF-8 text, found a non-UTF-8 byte at offset {}", e.utf8_error().valid_up_to())
     })
@@ -108,15 +128,28 @@ fn read_text(path: &Path) -> Result<String, String> {
 
 /// The bytes of a file a user names (a config, a CSV file), or why not, in the words every
 /// such error uses: a folder, a missing file, or the system's reason. `kind` names what was
-/// expected ("TOML", "CSV").
-pub(crate) fn read_bytes(path: &Path, kind: &str) -> Result<Vec<u8>, String> {
+/// expected ("TOML", "CSV"); a file longer than `limit` bytes is refused after reading that many.
+pub(crate) fn read_bytes(path: &Path, kind: &str, limit: Option<u64>) -> Result<Vec<u8>, String> {
+    use std::io::Read;
     if path.is_dir() {
         return Err(format!("expected a {kind} file, found a directory"));
     }
-    std::fs::read(path).map_err(|e| match e.kind() {
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path).and_then(|file| match limit {
+        Some(limit) => file.take(limit + 1).read_to_end(&mut bytes),
+        None => (&file).read_to_end(&mut bytes),
+    });
+    read.map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         _ => format!("cannot read the file: {e}"),
-    })
+    })?;
+    match limit {
+        Some(limit) if bytes.len() as u64 > limit => Err(format!(
+            "expected a {kind} file of at most {} MiB, found a larger one (a data file given as the config?)",
+            limit >> 20
+        )),
+        _ => Ok(bytes),
+    }
 }
 
 /// The tables of the file, each with the struct that types its keys.

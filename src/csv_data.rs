@@ -90,7 +90,7 @@ impl CsvData {
     /// row 1, as a spreadsheet does) and column where there is one.
     pub fn read(path: &Path, request: &Request) -> Result<CsvData, String> {
         let shown = path.display();
-        let bytes = read_bytes(path, "CSV").map_err(|e| format!("{shown}: {e}"))?;
+        let bytes = read_bytes(path, "CSV", None).map_err(|e| format!("{shown}: {e}"))?;
         let sha256 = crate::checkpoint::sha256(&bytes);
         let text = utf8(bytes).map_err(|e| format!("{shown}: {e}"))?;
         let mut reader = Rows::new(&text).map_err(|e| format!("{shown}: {e}"))?;
@@ -195,7 +195,7 @@ impl CsvData {
 /// as the targets, are ignored), row-major: what `predict --csv` feeds a CSV run's network.
 pub fn read_features(path: &Path, schema: &Schema) -> Result<Vec<f32>, String> {
     let shown = path.display();
-    let text = read_bytes(path, "CSV").and_then(utf8).map_err(|e| format!("{shown}: {e}"))?;
+    let text = read_bytes(path, "CSV", None).and_then(utf8).map_err(|e| format!("{shown}: {e}"))?;
     let mut reader = Rows::new(&text).map_err(|e| format!("{shown}: {e}"))?;
     let header = &reader.header;
     let mut columns = Vec::new();

@@ -25,6 +25,15 @@ pub fn exit_code() -> u8 {
     }
 }
 
+/// The first signal's number (SIGINT before any), to pass the stop on to a sweep's workers.
+#[cfg(unix)]
+pub fn signal() -> i32 {
+    match FIRST.load(Ordering::Relaxed) {
+        0 => libc::SIGINT,
+        signal => signal,
+    }
+}
+
 /// The first signal's name, for messages: "Ctrl-C", "SIGTERM" or "SIGHUP".
 pub fn cause() -> &'static str {
     #[cfg(unix)]

@@ -107,11 +107,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 sweep::work(&config, &grid, k, n, &mut std::io::stdout());
                 return Ok(0);
             }
+            let folder = RunDir::new(&run.artifacts, &format!("{}-sweep", config.name()));
+            folder.ensure_writable().map_err(Failure::runtime)?;
             let started = std::time::Instant::now();
             let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
             let results = sweep::sweep(&config, &grid, workers)?;
             let rows = sweep::rows(&results);
-            let folder = RunDir::new(&run.artifacts, &format!("{}-sweep", config.name()));
             let title = format!(
                 "{}: {} runs in {:.1} s on {workers} cores",
                 config.name(),
@@ -163,11 +164,11 @@ fn train_config(path: &Path, args: &RunArgs) -> Result<u8, Failure> {
             Ok(0)
         }
         Outcome::Interrupted { epoch } => {
-            let again = format!("gatenet {} --resume", path.display());
+            let again = format!("gatenet {} --resume", shell_quoted(&path.display().to_string()));
             let artifacts = if args.artifacts == Path::new("artifacts") {
                 String::new()
             } else {
-                format!(" --artifacts {}", args.artifacts.display())
+                format!(" --artifacts {}", shell_quoted(&args.artifacts.display().to_string()))
             };
             let cause = gatenet::interrupt::cause();
             say!(
@@ -176,6 +177,17 @@ fn train_config(path: &Path, args: &RunArgs) -> Result<u8, Failure> {
             );
             Ok(gatenet::interrupt::exit_code())
         }
+    }
+}
+
+/// A word as a POSIX shell reads it back: as it is when it has nothing the shell would
+/// interpret, else in single quotes (a `'` inside written as `'\''`).
+fn shell_quoted(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 

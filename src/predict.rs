@@ -214,18 +214,25 @@ fn load_model(run: &RunDir, config: &Config, epoch: Option<usize>) -> Result<(Ml
     if epoch.is_none() {
         check_model(run, &path)?;
     }
-    let model = empty
-        .try_load_file(&path)
-        .map_err(|e| Failure::usage(format!("cannot load {}: {e}", path.display())))?;
+    let model = empty.try_load_file(&path).map_err(|e| {
+        Failure::usage(format!("cannot load {}: {}", path.display(), crate::checkpoint::record_error(&e)))
+    })?;
     Ok((model, source))
 }
 
-/// Checks model.bpk against the checksum summary.json recorded when it was written (a run
-/// folder without a readable summary has nothing to check against).
+/// Checks model.bpk against the checksum summary.json recorded when it was written. A run
+/// folder without a summary.json has nothing to check against; one whose summary.json lacks the
+/// checksum (edited out) is refused, so that deleting a line cannot turn the check off.
 fn check_model(run: &RunDir, path: &Path) -> Result<(), Failure> {
-    let summary = std::fs::read_to_string(run.summary()).ok();
-    let summary = summary.and_then(|text| serde_json::from_str::<crate::summary::Summary>(&text).ok());
-    let Some(expected) = summary.and_then(|s| s.model_sha256) else { return Ok(()) };
+    let Ok(text) = std::fs::read_to_string(run.summary()) else { return Ok(()) };
+    let summary = serde_json::from_str::<serde_json::Value>(&text).ok();
+    let Some(expected) = summary.as_ref().and_then(|s| s.get("model_sha256")).and_then(|v| v.as_str()) else {
+        return Err(Failure::usage(format!(
+            "{} has no model_sha256 to check {} against (was it edited?); predict from a checkpoint with --epoch N, or train the run again",
+            run.summary().display(),
+            path.display()
+        )));
+    };
     let bytes =
         std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
     if checkpoint::sha256(&bytes) != expected {
@@ -258,8 +265,13 @@ fn parse_row(text: &str, width: usize) -> Result<Vec<f32>, String> {
     cells
         .iter()
         .enumerate()
-        .map(|(i, cell)| match cell.parse::<f32>() {
-            Ok(v) if v.is_finite() => Ok(v),
+        .map(|(i, cell)| match (cell.parse::<f32>(), cell.parse::<f64>()) {
+            (Ok(v), _) if v.is_finite() => Ok(v),
+            // The network computes in float32: 1e40 is a number, but not one it can take.
+            (_, Ok(v)) if v.is_finite() => Err(format!(
+                "input {} is {cell}, beyond the float32 range the network computes in (about ±3.4e38)",
+                i + 1
+            )),
             _ => Err(format!("input {} is not a finite number: {cell:?}", i + 1)),
         })
         .collect()

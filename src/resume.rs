@@ -41,26 +41,30 @@ pub enum Plan {
     Done(String),
 }
 
-/// Checks that `config` may continue the run in `run` and prepares it. Warnings (checkpoints
-/// skipped as damaged) are printed to stderr.
+/// Refuses a resume into a folder where no run was trained: checked before the folder is locked
+/// (locking creates it), so that a failed resume leaves no empty folder behind.
+pub fn require_run(run: &RunDir) -> Result<(), Failure> {
+    if run.config().is_file() {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "nothing to resume in {}/: no run was trained there (it has no config.toml); train it first without --resume",
+        run.path().display()
+    )))
+}
+
+/// Checks that `config` may continue the run in `run` (see [`require_run`]) and prepares it.
+/// Warnings (checkpoints skipped as damaged) are printed to stderr.
 pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Plan, Failure> {
     let folder = run.path().display();
-    if !run.config().is_file() {
-        return Err(Failure::usage(format!(
-            "nothing to resume in {folder}/: no run was trained there (it has no config.toml); train it first without --resume"
-        )));
-    }
-    let saved = Config::load_stored(&run.config())
+    // Against the run folder's config.toml first, naming every difference; then against the
+    // config the checkpoint was trained under, kept in its manifest, which is the record a
+    // resume must match: the folder's config.toml is a file anyone can edit.
+    let stored = Config::load_stored(&run.config())
         .map_err(|e| Failure::usage(format!("cannot resume: the run's own config cannot be read: {e}")))?;
     let mut config = config.clone();
-    config.model.init = saved.model.init;
-    let changes = saved.changes(&config);
-    if !changes.refused.is_empty() {
-        return Err(Failure::usage(format!(
-            "cannot resume {folder}/: these settings define the model, the data or the optimizer's state, and differ from the run's config.toml:\n  {}\nput them back, or train a new run under another `name`",
-            changes.refused.join("\n  ")
-        )));
-    }
+    config.model.init = stored.model.init;
+    refuse_fixed(&folder, &stored.changes(&config), "the run's config.toml")?;
     if let Some(schema) = &config.data.schema {
         let stored = crate::csv_data::Schema::read(&run.data_schema())
             .map_err(|e| Failure::usage(format!("cannot resume {folder}/: {e}")))?;
@@ -81,6 +85,13 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
     fits(run, &config, &found.manifest).map_err(|why| {
         Failure::usage(format!("cannot resume from the checkpoint of epoch {epoch}: {why}"))
     })?;
+    let (saved, saved_toml) = trained_under(run, &found.manifest)
+        .map_err(|e| Failure::usage(format!("cannot resume: the run's own config cannot be read: {e}")))?;
+    let changes = saved.changes(&config);
+    let against = format!(
+        "the config the checkpoint of epoch {epoch} was trained under (the run's config.toml was edited since)"
+    );
+    refuse_fixed(&folder, &changes, &against)?;
     let cut = CutCsv::read(&run.metrics(), epoch, config.layers()).map_err(Failure::runtime)?;
 
     // A run whose last checkpoint ends it needs no more epochs; if it stopped before writing
@@ -114,7 +125,7 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
     let metrics = cut.write(&run.metrics()).map_err(Failure::runtime)?;
     let last_config_epoch = cut.rows.last().map_or(1, |r| r.config_epoch);
     let config_epoch = if changes.retrains { epoch + 1 } else { last_config_epoch };
-    let config_toml = with_history(&run.config(), &config, epoch, &changes.taken)?;
+    let config_toml = with_history(&saved_toml, &config, epoch, &changes.taken);
     write_atomic(&run.config(), config_toml.as_bytes()).map_err(Failure::runtime)?;
     let mut saved: Vec<usize> = run.checkpoint_epochs().into_iter().filter(|&e| e <= epoch).collect();
     saved.reverse();
@@ -132,6 +143,42 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
     })))
 }
 
+/// Refuses changes to the settings that define the model, the data or the optimizer's state,
+/// listing each against `what` they differ from.
+fn refuse_fixed(
+    folder: &impl std::fmt::Display,
+    changes: &crate::config::Changes,
+    what: &str,
+) -> Result<(), Failure> {
+    if changes.refused.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "cannot resume {folder}/: these settings define the model, the data or the optimizer's state, and differ from {what}:\n  {}\nput them back, or train a new run under another `name`",
+        changes.refused.join("\n  ")
+    )))
+}
+
+/// The config the checkpoint was trained under: the text its manifest keeps (checked against
+/// the manifest's checksum), or, for a manifest written before gatenet kept it, the run
+/// folder's config.toml; with its text, whose header lists the resumes before that checkpoint.
+fn trained_under(run: &RunDir, manifest: &checkpoint::Manifest) -> Result<(Config, String), String> {
+    let text = match &manifest.config_toml {
+        Some(text) if checkpoint::sha256(text.as_bytes()) == manifest.config_sha256 => text.clone(),
+        Some(_) => {
+            return Err(format!(
+                "the config kept in the manifest of epoch {} no longer matches its SHA-256",
+                manifest.epoch
+            ));
+        }
+        None => {
+            std::fs::read_to_string(run.config()).map_err(|e| format!("{}: {e}", run.config().display()))?
+        }
+    };
+    let config = Config::from_stored_text(&run.config(), &text).map_err(|e| e.to_string())?;
+    Ok((config, text))
+}
+
 /// Whether the checkpoint belongs to this config's network and data order: its model record
 /// must load into the network the config describes (Burn would panic on a mismatch), and its
 /// seed must be the config's.
@@ -146,24 +193,16 @@ fn fits(run: &RunDir, config: &Config, manifest: &checkpoint::Manifest) -> Resul
     let device = burn::tensor::Device::ndarray();
     let model = Mlp::from_config(config, &device);
     let path = run.checkpoint_file(Part::Model, manifest.epoch);
-    let record =
-        burn::store::ModuleRecord::load(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    model
-        .try_load_record(record)
-        .map(|_| ())
-        .map_err(|e| format!("its weights do not fit the network of this config: {e}"))
+    let record = burn::store::ModuleRecord::load(&path)
+        .map_err(|e| format!("cannot read {}: {}", path.display(), checkpoint::record_error(&e)))?;
+    model.try_load_record(record).map(|_| ()).map_err(|e| {
+        format!("its weights do not fit the network of this config: {}", checkpoint::record_error(&e))
+    })
 }
 
-/// The new config.toml: the header of the old one (a comment line per earlier change), a line
+/// The new config.toml: the header of the checkpoint's (a comment line per earlier change), a line
 /// for this resume's changes if any, then the resolved config.
-fn with_history(
-    path: &std::path::Path,
-    config: &Config,
-    epoch: usize,
-    taken: &[String],
-) -> Result<String, Failure> {
-    let old = std::fs::read_to_string(path)
-        .map_err(|e| Failure::runtime(format!("cannot read {}: {e}", path.display())))?;
+fn with_history(old: &str, config: &Config, epoch: usize, taken: &[String]) -> String {
     let mut text: String = old.lines().take_while(|l| l.starts_with('#')).map(|l| format!("{l}\n")).collect();
     if !taken.is_empty() {
         text.push_str(&format!(
@@ -172,5 +211,5 @@ fn with_history(
             taken.join("; ")
         ));
     }
-    Ok(text + &config.to_toml())
+    text + &config.to_toml()
 }

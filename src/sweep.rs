@@ -205,20 +205,40 @@ fn in_processes(jobs: &[(Setting, u64)], workers: usize) -> Result<Vec<RunResult
     let program = std::env::current_exe()
         .map_err(|e| Failure::runtime(format!("cannot start the sweep's worker processes: {e}")))?;
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let children: Vec<std::io::Result<std::process::Child>> = (0..workers)
+        .map(|k| {
+            let mut command = std::process::Command::new(&program);
+            command
+                .args(&args)
+                .arg(format!("--worker={k}/{workers}"))
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::inherit());
+            // A process group of its own: Ctrl-C on the terminal reaches this process only,
+            // which passes the stop on once, below (a second signal would end a worker at once).
+            #[cfg(unix)]
+            std::os::unix::process::CommandExt::process_group(&mut command, 0);
+            command.spawn()
+        })
+        .collect();
+    let pids: Vec<Option<u32>> = children.iter().map(|c| c.as_ref().ok().map(|c| c.id())).collect();
     let outputs: Vec<std::io::Result<std::process::Output>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|k| {
-                let (program, args) = (&program, &args);
-                scope.spawn(move || {
-                    std::process::Command::new(program)
-                        .args(args)
-                        .arg(format!("--worker={k}/{workers}"))
-                        .stdin(std::process::Stdio::null())
-                        .stderr(std::process::Stdio::inherit())
-                        .output()
-                })
-            })
-            .collect();
+        let handles: Vec<_> =
+            children.into_iter().map(|child| scope.spawn(move || child?.wait_with_output())).collect();
+        let mut passed_on = false;
+        while !handles.iter().all(|h| h.is_finished()) {
+            if !passed_on && interrupt::requested() {
+                passed_on = true;
+                #[cfg(unix)]
+                for (pid, handle) in pids.iter().zip(&handles) {
+                    if let (Some(pid), false) = (pid, handle.is_finished()) {
+                        // SAFETY: signals a child of this process that has not been reaped.
+                        unsafe { libc::kill(*pid as libc::pid_t, interrupt::signal()) };
+                    }
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|_| Err(std::io::Error::other("panic"))))

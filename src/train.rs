@@ -102,6 +102,9 @@ pub enum Outcome {
 pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outcome, Failure> {
     let started = Instant::now();
     let device = config.backend.select(config.device).map_err(Failure::usage)?;
+    if options.resume.is_some() {
+        resume::require_run(run)?;
+    }
     let _lock = run.lock().map_err(Failure::usage)?;
 
     // A new run writes its config before anything else, so that even a run that dies says
@@ -140,12 +143,14 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
     summary.model_sha256 =
         std::fs::read(run.model()).ok().filter(|_| !diverged).map(|b| crate::checkpoint::sha256(&b));
     summary.last_checkpoint = crate::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
-    write_atomic(&run.summary(), summary.to_json().as_bytes()).map_err(Failure::runtime)?;
     // A picture that cannot be drawn does not undo a finished run: it is reported, not fatal.
     if let Err(message) = pictures::draw(run, &rows, summary.converged_epoch, config.layers(), &model, &table)
     {
         let _ = writeln!(std::io::stderr(), "warning: {message}");
     }
+    // summary.json last: it marks the run finished, so a run killed while drawing is finished
+    // by `--resume` (pictures and all) instead of looking done.
+    write_atomic(&run.summary(), summary.to_json().as_bytes()).map_err(Failure::runtime)?;
     Ok(if diverged { Outcome::Diverged(summary) } else { Outcome::Finished(summary) })
 }
 

@@ -531,6 +531,13 @@ fn predict_with_a_data_json_that_names_other_columns() {
     );
 }
 
+/// A new folder holding the victim's config, untrained.
+fn with_victim_config() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("victim.toml"), VICTIM).unwrap();
+    dir
+}
+
 /// A file outside every run folder, and links to it planted where gatenet writes.
 #[cfg(unix)]
 fn plant_links(root: &Path, names: &[&str]) -> std::path::PathBuf {
@@ -549,9 +556,8 @@ fn plant_links(root: &Path, names: &[&str]) -> std::path::PathBuf {
 #[test]
 fn links_planted_at_temporary_names_never_redirect_a_write() {
     // The names the previous versions wrote through, before a new run and before a resume.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = with_victim_config();
     let root = dir.path();
-    std::fs::write(root.join("victim.toml"), VICTIM).unwrap();
     let names = [
         "artifacts/victim/config.toml.tmp",
         "artifacts/victim/summary.json.tmp",
@@ -572,9 +578,8 @@ fn links_planted_at_temporary_names_never_redirect_a_write() {
 #[cfg(unix)]
 #[test]
 fn a_link_planted_at_the_lock_is_refused_and_its_target_left_alone() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = with_victim_config();
     let root = dir.path();
-    std::fs::write(root.join("victim.toml"), VICTIM).unwrap();
     let precious = plant_links(root, &["artifacts/victim/.lock"]);
     let out = gatenet(&["victim.toml", "-q"], root);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -586,9 +591,8 @@ fn a_link_planted_at_the_lock_is_refused_and_its_target_left_alone() {
 fn a_lock_naming_a_live_process_that_holds_nothing_does_not_block_a_run() {
     // pid 1 (init, always alive), pid 0, this test's own pid: none of them holds the folder.
     for pid in ["1", "0", &std::process::id().to_string()] {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = with_victim_config();
         let root = dir.path();
-        std::fs::write(root.join("victim.toml"), VICTIM).unwrap();
         write(root, "artifacts/victim/.lock", pid);
         let out = gatenet(&["victim.toml", "-q"], root);
         assert!(out.status.success(), "a .lock naming pid {pid} blocked the run: {}", stderr(&out));
@@ -603,5 +607,52 @@ fn gradcheck_of_zero_points_which_would_check_nothing() {
         2,
         &["--points", "at least 1", "found \"0\""],
         |_| {},
+    );
+}
+
+#[test]
+fn an_endless_file_given_as_the_config() {
+    refused(&["check", "/dev/zero"], 2, &["/dev/zero", "at most 4 MiB"], |_| {});
+}
+
+#[test]
+fn a_data_file_of_several_megabytes_given_as_the_config() {
+    refused(&["big.csv"], 2, &["big.csv", "at most 4 MiB", "a data file"], |root| {
+        write(root, "big.csv", "a,b,y\n".to_string() + &"1.5,2.5,0\n".repeat(500_000));
+    });
+}
+
+#[test]
+fn predict_with_an_input_beyond_float32() {
+    refused(
+        &["predict", "artifacts/victim", "--input", "1e40,0"],
+        2,
+        &["input 1 is 1e40", "beyond the float32 range"],
+        |_| {},
+    );
+}
+
+#[test]
+fn resume_into_a_folder_where_nothing_was_trained_leaves_no_folder() {
+    let dir = with_victim_config();
+    let out = gatenet(&["victim.toml", "-q", "--resume"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nothing to resume"), "{}", stderr(&out));
+    assert!(!dir.path().join("artifacts/victim").exists(), "a failed resume left a folder");
+}
+
+#[test]
+fn predict_after_the_models_checksum_was_deleted_from_summary_json() {
+    refused(
+        &["predict", "artifacts/victim", "--input", "1,0"],
+        2,
+        &["summary.json", "no model_sha256"],
+        |root| {
+            let path = root.join("artifacts/victim/summary.json");
+            let mut summary: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            summary.as_object_mut().unwrap().remove("model_sha256");
+            std::fs::write(path, serde_json::to_string_pretty(&summary).unwrap()).unwrap();
+        },
     );
 }

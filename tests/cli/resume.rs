@@ -293,6 +293,12 @@ fn a_checkpoint_that_does_not_fit_the_network_is_refused_not_loaded() {
     let out = run(narrow.path(), &config("adam", 40, 10), &["--resume"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("do not fit the network"), "{}", stderr(&out));
+    // In gatenet's words, naming the tensor and both shapes; none of Burn's debug syntax.
+    let said = stderr(&out);
+    assert!(said.contains("layers.0.weight is [2, 8] in the file and [2, 4] in this network"), "{said}");
+    for debug in ["Shape {", "dims", "Apply errors", "[\"", "Record validation"] {
+        assert!(!said.contains(debug), "{debug:?} in: {said}");
+    }
 }
 
 #[test]
@@ -344,4 +350,63 @@ fn a_second_ctrl_c_exits_at_once_and_the_last_complete_checkpoint_still_resumes(
     let out = run(dir.path(), &text, &["--resume"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_same(dir.path(), &expected, "two Ctrl-C");
+}
+
+#[test]
+fn an_edited_run_config_cannot_change_a_resumed_run_silently() {
+    // batch_size = 2 trained the checkpoint; the run folder's config.toml is edited to 4 and
+    // given back as the config: the change is named and refused, as if the config had said it.
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run(dir.path(), &config("sgd", 60, 25), &[]).status.success());
+    let stored = std::fs::read_to_string(folder(dir.path()).join("config.toml")).unwrap();
+    assert!(stored.contains("batch_size = 2"), "{stored}");
+    let edited =
+        stored.replace("batch_size = 2", "batch_size = 4").replace("num_epochs = 60", "num_epochs = 80");
+    std::fs::write(folder(dir.path()).join("config.toml"), &edited).unwrap();
+    let out = run(dir.path(), &edited, &["--resume"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("training.batch_size: 2 -> 4"), "{}", stderr(&out));
+    // An allowed change edited in (tolerance) is recorded like any changed config.
+    let edited =
+        stored.replace("tolerance = 0.0", "tolerance = 0.01").replace("num_epochs = 60", "num_epochs = 80");
+    assert_ne!(edited, stored.replace("num_epochs = 60", "num_epochs = 80"), "the edit applies: {stored}");
+    std::fs::write(folder(dir.path()).join("config.toml"), &edited).unwrap();
+    let out = run(dir.path(), &edited, &["--resume"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let resumed = std::fs::read_to_string(folder(dir.path()).join("config.toml")).unwrap();
+    assert!(
+        resumed.starts_with("# resumed after epoch 60") && resumed.contains("training.tolerance"),
+        "{resumed}"
+    );
+}
+
+#[test]
+fn the_command_printed_after_ctrl_c_continues_the_run_when_pasted_into_a_shell() {
+    // A config in a folder with a space and a quote in its name.
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("it's my runs");
+    std::fs::create_dir_all(&folder).unwrap();
+    let config = config_file(&folder, "run.toml", &config("sgd", 3000, 500));
+    let child = Command::new(env!("CARGO_BIN_EXE_gatenet"))
+        .arg(&config)
+        .args(["--artifacts", "my artifacts"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let manifest = dir.path().join("my artifacts/run/checkpoint/manifest-500.json");
+    let started = Instant::now();
+    while !manifest.exists() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no checkpoint after 30 s");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // SAFETY: sends SIGINT to the child this test started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let message = stderr(&child.wait_with_output().unwrap());
+    let command = message.split('`').nth(1).unwrap_or_else(|| panic!("no command in: {message}"));
+    let pasted = command.replacen("gatenet", env!("CARGO_BIN_EXE_gatenet"), 1);
+    let out = Command::new("sh").args(["-c", &pasted]).current_dir(dir.path()).output().unwrap();
+    assert!(out.status.success(), "`{pasted}`: {}", stderr(&out));
+    assert!(dir.path().join("my artifacts/run/summary.json").is_file(), "the run was finished");
 }

@@ -181,3 +181,55 @@ fn a_sweep_split_over_worker_processes_gives_the_rows_of_a_sweep_in_one_process(
     assert_eq!(alone.len(), 2 * 2 * 3);
     assert_eq!(alone, split, "the same rows, in the same order, to the last digit");
 }
+
+#[test]
+fn a_sweep_that_cannot_write_its_folder_says_so_before_its_first_run() {
+    // A file where the sweep folder goes. The grid would take hours: the sweep must stop first.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("artifacts")).unwrap();
+    std::fs::write(dir.path().join("artifacts/question-sweep-sweep"), "a file").unwrap();
+    let config = repo().join("configs/question-sweep.toml");
+    let started = std::time::Instant::now();
+    let out = gatenet(&["sweep", config.to_str().unwrap(), "--seeds", "10000"], dir.path());
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "it trained first");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot write into artifacts/question-sweep-sweep"), "{}", stderr(&out));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_to_a_sweep_stops_its_worker_processes_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifacts = dir.path().join("stopped-sweep-artifacts");
+    let config = repo().join("configs/question-sweep.toml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatenet"))
+        .args(["sweep", config.to_str().unwrap(), "--seeds", "10000", "--artifacts"])
+        .arg(&artifacts)
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The workers' command lines name the artifacts folder, as their parent's does.
+    let workers = || -> usize {
+        let needle = artifacts.to_string_lossy().into_owned();
+        let procs = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+        procs
+            .filter_map(|p| std::fs::read(p.path().join("cmdline")).ok())
+            .map(|cmd| String::from_utf8_lossy(&cmd).replace('\0', " "))
+            .filter(|cmd| cmd.contains(&needle) && cmd.contains("--worker="))
+            .count()
+    };
+    let started = std::time::Instant::now();
+    while workers() == 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "no worker started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: signals the child this test started, and only it (not its workers).
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    assert_eq!(workers(), 0, "a worker outlived its sweep");
+    let table = std::fs::read_to_string(artifacts.join("question-sweep-sweep/sweep.csv")).unwrap();
+    assert!(table.lines().count() < 1000, "the sweep stopped early: {} rows", table.lines().count());
+}
