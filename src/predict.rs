@@ -180,9 +180,16 @@ pub fn load_run_config(run: &RunDir) -> Result<Config, Failure> {
         // config.toml names the columns too: a data.json that disagrees was edited or mixed up.
         let stored = (config.data.features.as_ref(), config.data.targets.as_ref());
         if stored != (Some(&schema.features), Some(&schema.targets)) {
+            let names = |columns: Option<&Vec<String>>| match columns {
+                Some(columns) => columns.join(", "),
+                None => "none".to_string(),
+            };
             return Err(Failure::usage(format!(
-                "{folder}: data.json names other columns than config.toml (features {:?} and targets {:?} against {:?} and {:?}); the run folder was mixed up or edited",
-                schema.features, schema.targets, stored.0, stored.1
+                "{folder}: data.json names other columns than config.toml (features {} and targets {} in data.json, features {} and targets {} in config.toml); the run folder was mixed up or edited",
+                names(Some(&schema.features)),
+                names(Some(&schema.targets)),
+                names(stored.0),
+                names(stored.1)
             )));
         }
         config.data.schema = Some(std::sync::Arc::new(schema));

@@ -92,7 +92,8 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
         "the config the checkpoint of epoch {epoch} was trained under (the run's config.toml was edited since)"
     );
     refuse_fixed(&folder, &changes, &against)?;
-    let cut = CutCsv::read(&run.metrics(), epoch, config.layers()).map_err(Failure::runtime)?;
+    // Damaged run data, like a damaged checkpoint: a usage error, nothing was trained.
+    let cut = CutCsv::read(&run.metrics(), epoch, config.layers()).map_err(Failure::usage)?;
 
     // A run whose last checkpoint ends it needs no more epochs; if it stopped before writing
     // model.bpk and summary.json (killed, or Ctrl-C in its last epoch), resuming finishes it.

@@ -22,6 +22,10 @@ fn refused(args: &[&str], code: i32, words: &[&str], prepare: impl FnOnce(&Path)
     let said = format!("{}{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(code), "exit code; the output was: {said}");
     assert!(!said.contains("panicked"), "a panic reached the user: {said}");
+    // Rust's debug text is not a message: Option, Burn's shapes, io::Error's fields.
+    for debug in ["Some(", "{ dims", "Custom {", "kind:"] {
+        assert!(!said.contains(debug), "debug text {debug:?} reached the user: {said}");
+    }
     for word in words {
         assert!(said.contains(word), "expected {word:?} in: {said}");
     }
@@ -655,4 +659,21 @@ fn predict_after_the_models_checksum_was_deleted_from_summary_json() {
             std::fs::write(path, serde_json::to_string_pretty(&summary).unwrap()).unwrap();
         },
     );
+}
+
+#[test]
+fn resume_with_metrics_csv_deleted() {
+    refused(&["victim.toml", "--resume"], 2, &["metrics.csv"], |root| {
+        std::fs::remove_file(root.join("artifacts/victim/metrics.csv")).unwrap();
+    });
+}
+
+#[test]
+fn resume_with_a_metrics_csv_row_cut_in_half() {
+    refused(&["victim.toml", "--resume"], 2, &["metrics.csv:", "expected the row of epoch"], |root| {
+        let path = root.join("artifacts/victim/metrics.csv");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cut: String = text.lines().take(5).collect::<Vec<_>>().join("\n") + "\n3,0.2";
+        std::fs::write(path, cut).unwrap();
+    });
 }
