@@ -62,8 +62,11 @@ impl Config {
             .try_into()
             .map_err(|e: toml::de::Error| fail(vec![Problem::whole(e.message().to_string())]))?;
         if config.name.is_none() {
+            // A file name need not be a folder name: `my or.toml` trains into `my-or`.
             let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-            config.name = stem;
+            config.name = stem.map(|stem| {
+                stem.chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '-' }).collect()
+            });
         }
         // A run folder's config keeps the CSV's absolute path and its schema in data.json; the
         // file itself is read for a config a user gives.

@@ -108,6 +108,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 return Ok(0);
             }
             let folder = RunDir::new(&run.artifacts, &format!("{}-sweep", config.name()));
+            if folder.config().is_file() {
+                return Err(Failure::usage(format!(
+                    "{} is the folder of a training run (it has a config.toml), not of a sweep; give the sweep's config another `name`",
+                    folder.path().display()
+                )));
+            }
             folder.ensure_writable().map_err(Failure::runtime)?;
             let started = std::time::Instant::now();
             let workers = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -95,8 +95,15 @@ pub struct RunResult {
 
 /// Every combination of the grid, in a fixed order.
 pub fn settings(base: &Config, grid: &SweepSection) -> Vec<Setting> {
-    fn or_base<T: Clone>(list: &[T], own: T) -> Vec<T> {
-        if list.is_empty() { vec![own] } else { list.to_vec() }
+    // A value listed twice is one setting: its runs would only be counted twice.
+    fn or_base<T: Clone + PartialEq>(list: &[T], own: T) -> Vec<T> {
+        let mut values: Vec<T> = Vec::new();
+        for value in if list.is_empty() { std::slice::from_ref(&own) } else { list } {
+            if !values.contains(value) {
+                values.push(value.clone());
+            }
+        }
+        values
     }
     let activations = or_base(&grid.activation, base.model.activation);
     let optimizers = or_base(&grid.optimizer, base.optimizer.name);

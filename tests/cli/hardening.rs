@@ -677,3 +677,26 @@ fn resume_with_a_metrics_csv_row_cut_in_half() {
         std::fs::write(path, cut).unwrap();
     });
 }
+
+#[test]
+fn a_config_file_whose_name_is_no_folder_name_trains_into_a_folder_derived_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = VICTIM.replace("num_epochs = 20", "num_epochs = 3");
+    for (file, folder) in [("my or.toml", "my-or"), ("ünï cödé.toml", "ünï-cödé")] {
+        std::fs::write(dir.path().join(file), &text).unwrap();
+        let out = gatenet(&[file], dir.path());
+        assert!(out.status.success(), "{file}: {}", stderr(&out));
+        assert!(stdout(&out).contains(&format!("artifacts/{folder}/")), "{}", stdout(&out));
+        assert!(dir.path().join("artifacts").join(folder).join("model.bpk").is_file(), "{folder}");
+    }
+}
+
+#[test]
+fn a_sweep_whose_folder_is_a_training_runs_folder() {
+    refused(&["sweep", "or.toml", "--seeds", "1"], 2, &["artifacts/or-sweep", "training run"], |root| {
+        write(root, "or-sweep.toml", VICTIM.replace("num_epochs = 20", "num_epochs = 2"));
+        let trained = gatenet(&["or-sweep.toml", "-q"], root);
+        assert!(trained.status.success(), "{}", stderr(&trained));
+        write(root, "or.toml", VICTIM);
+    });
+}

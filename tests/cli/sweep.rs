@@ -233,3 +233,13 @@ fn sigterm_to_a_sweep_stops_its_worker_processes_too() {
     let table = std::fs::read_to_string(artifacts.join("question-sweep-sweep/sweep.csv")).unwrap();
     assert!(table.lines().count() < 1000, "the sweep stopped early: {} rows", table.lines().count());
 }
+
+#[test]
+fn a_value_listed_twice_is_one_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo().join("configs/or.toml");
+    let args = ["sweep", config.to_str().unwrap(), "--activation", "tanh,tanh", "--seeds", "2"];
+    let out = gatenet(&args, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(csv_rows(&dir.path().join("artifacts/or-sweep")).len(), 2, "one setting, two seeds");
+}
