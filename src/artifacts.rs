@@ -191,17 +191,6 @@ impl RunDir {
     }
 }
 
-impl RunDir {
-    /// Creates the folder and writes and removes a file in it: for a sweep, whose files are all
-    /// written at its end, so that a folder it cannot write is found before its first run.
-    pub fn ensure_writable(&self) -> Result<(), String> {
-        let fail = |e: std::io::Error| format!("cannot write into {}: {e}", self.root.display());
-        std::fs::create_dir_all(&self.root).map_err(fail)?;
-        let (probe, _file) = create_beside(&self.root.join(".probe")).map_err(fail)?;
-        std::fs::remove_file(probe).map_err(fail)
-    }
-}
-
 /// A run folder held by this process: an OS lock on `.lock` (which holds the pid, for the
 /// message a second process prints). The kernel releases the lock when the process ends in any
 /// way, so a lock never outlives its process, whatever pid the file names.
@@ -219,6 +208,15 @@ impl Drop for RunLock {
 }
 
 impl RunDir {
+    /// Creates the folder and writes and removes a file in it: for a sweep, whose files are all
+    /// written at its end, so that a folder it cannot write is found before its first run.
+    pub fn ensure_writable(&self) -> Result<(), String> {
+        let fail = |e: std::io::Error| format!("cannot write into {}: {e}", self.root.display());
+        std::fs::create_dir_all(&self.root).map_err(fail)?;
+        let (probe, _file) = create_beside(&self.root.join(".probe")).map_err(fail)?;
+        std::fs::remove_file(probe).map_err(fail)
+    }
+
     /// Takes the run folder for this process, so that two runs never write into one folder.
     pub fn lock(&self) -> Result<RunLock, String> {
         std::fs::create_dir_all(&self.root)

@@ -93,6 +93,21 @@ pub struct RunResult {
     pub error: Option<String>,
 }
 
+impl RunResult {
+    /// A run of `setting` and `seed` before anything is known of it.
+    fn not_run(setting: &Setting, seed: u64) -> RunResult {
+        RunResult {
+            setting: setting.clone(),
+            seed,
+            converged_epoch: None,
+            final_loss: f64::NAN,
+            valid_accuracy: f64::NAN,
+            wall_seconds: 0.0,
+            error: None,
+        }
+    }
+}
+
 /// Every combination of the grid, in a fixed order.
 pub fn settings(base: &Config, grid: &SweepSection) -> Vec<Setting> {
     // A value listed twice is one setting: its runs would only be counted twice.
@@ -272,15 +287,7 @@ fn in_processes(jobs: &[(Setting, u64)], workers: usize) -> Result<Vec<RunResult
     }
     let mut results = Vec::with_capacity(jobs.len());
     for (index, ((setting, seed), report)) in jobs.iter().zip(reported).enumerate() {
-        let mut result = RunResult {
-            setting: setting.clone(),
-            seed: *seed,
-            converged_epoch: None,
-            final_loss: f64::NAN,
-            valid_accuracy: f64::NAN,
-            wall_seconds: 0.0,
-            error: None,
-        };
+        let mut result = RunResult::not_run(setting, *seed);
         match report {
             Some(r) => {
                 result.converged_epoch = r.converged_epoch;
@@ -305,15 +312,7 @@ fn in_processes(jobs: &[(Setting, u64)], workers: usize) -> Result<Vec<RunResult
 
 fn run_one(base: &Config, setting: &Setting, seed: u64, device: &burn::tensor::Device) -> RunResult {
     let started = Instant::now();
-    let mut result = RunResult {
-        setting: setting.clone(),
-        seed,
-        converged_epoch: None,
-        final_loss: f64::NAN,
-        valid_accuracy: f64::NAN,
-        wall_seconds: 0.0,
-        error: None,
-    };
+    let mut result = RunResult::not_run(setting, seed);
     let config = match setting.apply(base, seed) {
         Ok(config) => config,
         Err(why) => {
