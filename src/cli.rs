@@ -16,7 +16,10 @@ use std::path::PathBuf;
         Exit codes: 0 success, 1 failure during a run, 2 usage, config or data error, 3 training \
         diverged, 130 / 143 / 129 interrupted by Ctrl-C / SIGTERM / SIGHUP (the epoch was saved; \
         --resume continues).",
-    args_conflicts_with_subcommands = true
+    // `gatenet or.toml` and `gatenet check or.toml` both: a first word that names a command
+    // is the command, anything else is a config file. Not `args_conflicts_with_subcommands`,
+    // which would refuse `gatenet -q check or.toml`.
+    subcommand_negates_reqs = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -25,6 +28,10 @@ pub struct Cli {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
+    /// Print only warnings and errors: no progress line, no report, no table; `-qq` only
+    /// errors. The exit code says how it went. Works with every command.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub quiet: u8,
 }
 
 #[derive(Subcommand, Debug)]
@@ -104,9 +111,6 @@ pub struct RunArgs {
     /// Folder that holds the run folders; the run goes to DIR/<name>/.
     #[arg(long, value_name = "DIR", default_value = "artifacts")]
     pub artifacts: PathBuf,
-    /// Print nothing but errors: no progress line, no report.
-    #[arg(long, short)]
-    pub quiet: bool,
     /// Continue the run in DIR/<name>/ from its newest complete checkpoint. The config may
     /// change rates, schedule, num_epochs, tolerance and checkpoint_every, nothing that
     /// defines the model or the data.

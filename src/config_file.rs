@@ -123,7 +123,7 @@ fn read_csv(config: &mut Config, path: &Path, problems: &[Problem]) -> Result<()
 const MAX_CONFIG_BYTES: u64 = 4 << 20;
 
 fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = read_bytes(path, "TOML", Some(MAX_CONFIG_BYTES))?;
+    let bytes = read_bytes(path, "TOML", MAX_CONFIG_BYTES)?;
     String::from_utf8(bytes).map_err(|e| {
         format!("expected UTF-8 text, found a non-UTF-8 byte at offset {}", e.utf8_error().valid_up_to())
     })
@@ -131,28 +131,27 @@ fn read_text(path: &Path) -> Result<String, String> {
 
 /// The bytes of a file a user names (a config, a CSV file), or why not, in the words every
 /// such error uses: a folder, a missing file, or the system's reason. `kind` names what was
-/// expected ("TOML", "CSV"); a file longer than `limit` bytes is refused after reading that many.
-pub(crate) fn read_bytes(path: &Path, kind: &str, limit: Option<u64>) -> Result<Vec<u8>, String> {
+/// expected ("TOML", "CSV"); a file longer than `limit` bytes is refused, a regular file before
+/// it is read, anything else (`/dev/zero`, a pipe) after reading that many.
+pub(crate) fn read_bytes(path: &Path, kind: &str, limit: u64) -> Result<Vec<u8>, String> {
     use std::io::Read;
     if path.is_dir() {
         return Err(format!("expected a {kind} file, found a directory"));
     }
+    let too_large = || {
+        let why = if kind == "TOML" { "a data file given as the config?" } else { "gatenet holds the whole table in memory" };
+        Err(format!("expected a {kind} file of at most {} MiB, found a larger one ({why})", limit >> 20))
+    };
+    if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > limit) {
+        return too_large();
+    }
     let mut bytes = Vec::new();
-    let read = std::fs::File::open(path).and_then(|file| match limit {
-        Some(limit) => file.take(limit + 1).read_to_end(&mut bytes),
-        None => (&file).read_to_end(&mut bytes),
-    });
+    let read = std::fs::File::open(path).and_then(|file| file.take(limit + 1).read_to_end(&mut bytes));
     read.map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         _ => format!("cannot read the file: {e}"),
     })?;
-    match limit {
-        Some(limit) if bytes.len() as u64 > limit => Err(format!(
-            "expected a {kind} file of at most {} MiB, found a larger one (a data file given as the config?)",
-            limit >> 20
-        )),
-        _ => Ok(bytes),
-    }
+    if bytes.len() as u64 > limit { too_large() } else { Ok(bytes) }
 }
 
 /// The tables of the file, each with the struct that types its keys.
@@ -176,6 +175,15 @@ fn type_each_key(doc: &toml_edit::ImDocument<&str>, text: &str) -> Vec<Problem> 
         match (section, item.as_table_like()) {
             (Some((name, type_section_key)), Some(table)) => {
                 for (inner, inner_item) in table.iter() {
+                    let empty = inner_item.as_array().is_some_and(|a| a.is_empty());
+                    if *name == "sweep" && empty && inner != "seeds" {
+                        // Absent keeps the model's own setting; an empty list would silently do
+                        // the same while looking like a sweep over nothing.
+                        let at = table.key(inner).and_then(|k| k.span()).map(|s| line_column(text, s.start));
+                        let message = format!("an empty list sweeps nothing; list the values to try, or leave `{inner}` out to keep the config's own setting");
+                        problems.push(Problem { at, key: format!("sweep.{inner}"), message });
+                        continue;
+                    }
                     if let Err(message) = type_section_key(&source_of(inner, inner_item, text)) {
                         let at = table.key(inner).and_then(|k| k.span()).map(|s| line_column(text, s.start));
                         problems.push(Problem {
@@ -185,6 +193,11 @@ fn type_each_key(doc: &toml_edit::ImDocument<&str>, text: &str) -> Vec<Problem> 
                         });
                     }
                 }
+            }
+            (Some((name, _)), None) if item.is_array_of_tables() => {
+                let at = root.key(key).and_then(|k| k.span()).map(|s| line_column(text, s.start));
+                let message = format!("expected one table written [{name}], found [[{name}]] (an array of tables)");
+                problems.push(Problem { at, key: key.to_string(), message });
             }
             _ => {
                 if let Err(message) = type_key::<Config>(&source_of(key, item, text)) {
@@ -226,7 +239,7 @@ fn type_key<T: DeserializeOwned>(source: &str) -> Result<(), String> {
 }
 
 /// Rewords serde's messages for people who write TOML, and suggests the nearest valid name.
-fn explain(message: String, table: Option<&str>) -> String {
+pub fn explain(message: String, table: Option<&str>) -> String {
     let quoted = |s: &str| s.split('`').skip(1).step_by(2).map(str::to_string).collect::<Vec<_>>();
     if let Some(rest) = message.strip_prefix("unknown field ") {
         let words = quoted(rest);
@@ -277,19 +290,7 @@ pub(crate) fn suggest(found: &str, valid: &[String], quote: char) -> String {
 
 /// Levenshtein distance, case-insensitive.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.to_lowercase().chars().collect();
-    let b: Vec<char> = b.to_lowercase().chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[b.len()]
+    strsim::levenshtein(&a.to_lowercase(), &b.to_lowercase())
 }
 
 /// Where a dotted key (`optimizer.learning_rate`) is written in the file, if it is.

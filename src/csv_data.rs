@@ -82,6 +82,11 @@ pub struct Request<'a> {
     pub seed: u64,
 }
 
+/// The largest CSV file read: its table is held in memory as float32, with the text while it
+/// is parsed, so 1 GiB of text needs a few GiB of memory; a larger file is almost always a
+/// mistake (the wrong file, a device).
+pub const MAX_CSV_BYTES: u64 = 1 << 30;
+
 /// The most columns a file may have: the widest input layer accepted.
 const MAX_COLUMNS: usize = 100_000;
 
@@ -90,7 +95,7 @@ impl CsvData {
     /// row 1, as a spreadsheet does) and column where there is one.
     pub fn read(path: &Path, request: &Request) -> Result<CsvData, String> {
         let shown = path.display();
-        let bytes = read_bytes(path, "CSV", None).map_err(|e| format!("{shown}: {e}"))?;
+        let bytes = read_bytes(path, "CSV", MAX_CSV_BYTES).map_err(|e| format!("{shown}: {e}"))?;
         let sha256 = crate::checkpoint::sha256(&bytes);
         let text = utf8(bytes).map_err(|e| format!("{shown}: {e}"))?;
         let mut reader = Rows::new(&text).map_err(|e| format!("{shown}: {e}"))?;
@@ -195,7 +200,7 @@ impl CsvData {
 /// as the targets, are ignored), row-major: what `predict --csv` feeds a CSV run's network.
 pub fn read_features(path: &Path, schema: &Schema) -> Result<Vec<f32>, String> {
     let shown = path.display();
-    let text = read_bytes(path, "CSV", None).and_then(utf8).map_err(|e| format!("{shown}: {e}"))?;
+    let text = read_bytes(path, "CSV", MAX_CSV_BYTES).and_then(utf8).map_err(|e| format!("{shown}: {e}"))?;
     let mut reader = Rows::new(&text).map_err(|e| format!("{shown}: {e}"))?;
     let header = &reader.header;
     let mut columns = Vec::new();
@@ -306,7 +311,7 @@ impl<'a> Rows<'a> {
 }
 
 /// The bytes as text, or where the first byte that is not UTF-8 is.
-fn utf8(bytes: Vec<u8>) -> Result<String, String> {
+pub(crate) fn utf8(bytes: Vec<u8>) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..offset];

@@ -27,6 +27,7 @@ pub mod predict;
 pub mod renderer;
 pub mod report;
 pub mod resume;
+pub mod shell;
 pub mod stopping;
 pub mod strategy;
 pub mod summary;

@@ -61,24 +61,37 @@ fn main() -> ExitCode {
 
 /// Runs the command line; the exit code on success.
 fn run(cli: Cli) -> Result<u8, Failure> {
+    // -q: warnings and errors only (as pip's -q); -qq: errors only.
+    let (quiet, warn) = (cli.quiet >= 1, cli.quiet < 2);
+    // What a command prints when it succeeds; `-q` keeps only the exit code.
+    let show = |text: &str| {
+        if !quiet {
+            say!(stdout, "{text}");
+        }
+    };
+    let before_command = cli.run.resume || cli.run.resume_from.is_some() || cli.run.artifacts != Path::new("artifacts");
+    if cli.command.is_some() && before_command {
+        return Err(Failure::usage(
+            "--artifacts, --resume and --resume-from go after the command they are for, e.g. `gatenet train CONFIG --artifacts DIR`",
+        ));
+    }
     match (cli.command, cli.config) {
         (Some(Command::Check { config }), _) => {
             let config = load(&config)?;
             // A comment, so that the output is still the config file it describes.
-            say!(stdout, "# {}\n", config.estimate());
-            say!(stdout, "{}", config.to_toml());
+            show(&format!("# {}\n{}", config.estimate(), config.to_toml()));
             Ok(0)
         }
-        (Some(Command::Train { config, run }), _) => train_config(&config, &run),
+        (Some(Command::Train { config, run }), _) => train_config(&config, &run, quiet, warn),
         (Some(Command::Predict { run, epoch, inputs, csv }), _) => {
-            say!(stdout, "{}", predict(&Request { run, epoch, inputs, csv })?);
+            show(&predict(&Request { run, epoch, inputs, csv })?);
             Ok(0)
         }
         (Some(Command::Gradcheck { config, points }), _) => {
             // Gradcheck always runs on ndarray in float64, so a wgpu config is checked too.
             let config = Config::load_on_any_backend(&config).map_err(|e| Failure::usage(e.to_string()))?;
             let (results, report) = gradcheck(&config, points)?;
-            say!(stdout, "{report}");
+            show(&report);
             Ok(if results.iter().all(|r| r.passed) { 0 } else { RUNTIME_FAILURE })
         }
         (
@@ -126,37 +139,34 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 started.elapsed().as_secs_f64()
             );
             sweep::write(&folder, &results, &rows, &title)?;
-            if !run.quiet {
-                say!(
-                    stdout,
-                    "{title}\n{}sweep: {}/ (sweep.csv, sweep.md, sweep.png)\n",
-                    sweep::table(&rows),
-                    folder.path().display()
-                );
-            }
+            show(&format!(
+                "{title}\n{}sweep: {}/ (sweep.csv, sweep.md, sweep.png)\n",
+                sweep::table(&rows),
+                folder.path().display()
+            ));
             Ok(if gatenet::interrupt::requested() { gatenet::interrupt::exit_code() } else { 0 })
         }
         (Some(Command::Report { run }), _) => {
-            say!(stdout, "{}", report(&run)?);
+            show(&report(&run)?);
             Ok(0)
         }
-        (None, Some(config)) => train_config(&config, &cli.run),
+        (None, Some(config)) => train_config(&config, &cli.run, quiet, warn),
         (None, None) => {
             Err(Failure::usage("no config file given; try `gatenet configs/or.toml`, or `gatenet --help`"))
         }
     }
 }
 
-fn train_config(path: &Path, args: &RunArgs) -> Result<u8, Failure> {
+fn train_config(path: &Path, args: &RunArgs, quiet: bool, warn: bool) -> Result<u8, Failure> {
     let config = load(path)?;
     let run = RunDir::new(&args.artifacts, config.name());
     let resume = (args.resume || args.resume_from.is_some()).then_some(args.resume_from);
     gatenet::interrupt::install();
-    let outcome = train(&config, &run, &RunOptions { resume, quiet: args.quiet })?;
+    let outcome = train(&config, &run, &RunOptions { resume, quiet, warn })?;
     let folder = run.path().display().to_string();
     match outcome {
         Outcome::Finished(summary) => {
-            if !args.quiet {
+            if !quiet {
                 say!(stdout, "{}", summary.report(&folder));
             }
             Ok(0)
@@ -166,34 +176,20 @@ fn train_config(path: &Path, args: &RunArgs) -> Result<u8, Failure> {
             Ok(DIVERGED)
         }
         Outcome::NothingToDo(message) => {
-            say!(stderr, "{message}\n");
+            if !quiet {
+                say!(stderr, "{message}\n");
+            }
             Ok(0)
         }
         Outcome::Interrupted { epoch } => {
-            let again = format!("gatenet {} --resume", shell_quoted(&path.display().to_string()));
-            let artifacts = if args.artifacts == Path::new("artifacts") {
-                String::new()
-            } else {
-                format!(" --artifacts {}", shell_quoted(&args.artifacts.display().to_string()))
-            };
+            let again = gatenet::shell::resume_command(path, &args.artifacts);
             let cause = gatenet::interrupt::cause();
             say!(
                 stderr,
-                "interrupted: epoch {epoch} finished and saved in {folder}/ ({cause}); continue with `{again}{artifacts}`\n"
+                "interrupted: epoch {epoch} finished and saved in {folder}/ ({cause}); continue with `{again}`\n"
             );
             Ok(gatenet::interrupt::exit_code())
         }
-    }
-}
-
-/// A word as a POSIX shell reads it back: as it is when it has nothing the shell would
-/// interpret, else in single quotes (a `'` inside written as `'\''`).
-fn shell_quoted(word: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -234,7 +230,8 @@ fn override_list<T: serde::de::DeserializeOwned>(
             // Numbers and names both go through TOML, as in a config file.
             let value = item.parse::<f64>().map_or(toml::Value::String(item.into()), toml::Value::Float);
             value.try_into().map_err(|e: toml::de::Error| {
-                Failure::usage(format!("{flag}: {item:?} is not valid: {}", e.message()))
+                let why = gatenet::config_file::explain(e.message().trim_end().to_string(), None);
+                Failure::usage(format!("{flag}: {item:?} is not valid: {why}"))
             })
         })
         .collect::<Result<_, _>>()?;

@@ -287,8 +287,8 @@ fn parse_row(text: &str, width: usize) -> Result<Vec<f32>, String> {
 /// Rows of a CSV file with `width` numbers each; a first line that is not numbers is a header.
 fn read_csv(path: &Path, width: usize) -> Result<Vec<f32>, Failure> {
     let shown = path.display();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
+    let bytes = crate::config_file::read_bytes(path, "CSV", crate::csv_data::MAX_CSV_BYTES);
+    let text = bytes.and_then(crate::csv_data::utf8).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
     let mut rows = Vec::new();
     for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         match parse_row(line, width) {

@@ -26,9 +26,19 @@ pub fn report(folder: &Path) -> Result<String, Failure> {
         Err(_) => {
             let epochs =
                 std::fs::read_to_string(run.metrics()).map_or(0, |m| m.lines().count().saturating_sub(1));
+            // The run's own config.toml continues it (its paths are resolved); the folder
+            // above the run is the artifacts folder, when the run's name is its folder's.
+            let artifacts = folder
+                .parent()
+                .filter(|_| folder.file_name() == Some(config.name().as_ref()))
+                .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
+            let again = match artifacts {
+                Some(artifacts) => crate::shell::resume_command(&run.config(), artifacts),
+                None => "gatenet CONFIG --resume --artifacts DIR (the run's folder is not named after its config)".into(),
+            };
             let _ = writeln!(
                 out,
-                "the run has not finished: metrics.csv ends at epoch {epochs} and there is no summary.json; continue it with `gatenet CONFIG --resume`"
+                "the run has not finished: metrics.csv ends at epoch {epochs} and there is no summary.json; continue it with `{again}`"
             );
         }
     }

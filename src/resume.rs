@@ -10,7 +10,6 @@ use crate::failure::Failure;
 use crate::metrics::{CutCsv, EpochRow};
 use crate::model::Mlp;
 use burn::module::Module;
-use std::io::Write as _;
 
 /// A run ready to continue after `epoch`.
 pub struct Resumed {
@@ -33,12 +32,14 @@ pub struct Resumed {
     pub config_toml: String,
     /// Train no further than this epoch: set when a finished run only lacks its final files.
     pub stop_at: Option<usize>,
+    /// Damaged or incomplete checkpoints passed over to reach `epoch`, each in a sentence.
+    pub skipped: Vec<String>,
 }
 
 pub enum Plan {
     Continue(Box<Resumed>),
     /// Nothing left to train; the message says why and what to change.
-    Done(String),
+    Done { message: String, skipped: Vec<String> },
 }
 
 /// Refuses a resume into a folder where no run was trained: checked before the folder is locked
@@ -78,9 +79,6 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
         }
     }
     let found = checkpoint::find(run, from).map_err(Failure::usage)?;
-    for warning in &found.skipped {
-        let _ = writeln!(std::io::stderr(), "warning: {warning}");
-    }
     let epoch = found.manifest.epoch;
     fits(run, &config, &found.manifest).map_err(|why| {
         Failure::usage(format!("cannot resume from the checkpoint of epoch {epoch}: {why}"))
@@ -113,7 +111,7 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
         None
     };
     if let (Some(message), true) = (&done, finished) {
-        return Ok(Plan::Done(format!("{folder}/ {message}")));
+        return Ok(Plan::Done { message: format!("{folder}/ {message}"), skipped: found.skipped });
     }
 
     // Every check passed: from here on the folder is changed. The outputs of an earlier end
@@ -141,6 +139,7 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
         config,
         config_toml,
         stop_at,
+        skipped: found.skipped,
     })))
 }
 

@@ -18,8 +18,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-/// `[sweep]` in a config, or the same lists on the command line (which win). An empty list
-/// keeps the config's own setting.
+/// `[sweep]` in a config, or the same lists on the command line (which win). A list left
+/// out (empty here) keeps the config's own setting; a file cannot write an empty one.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct SweepSection {

@@ -82,7 +82,10 @@ pub struct RunOptions {
     /// `None` for a new run; `Some(None)` continues from the newest complete checkpoint,
     /// `Some(Some(epoch))` from that epoch's.
     pub resume: Option<Option<usize>>,
+    /// No progress line.
     pub quiet: bool,
+    /// Print warnings (a skipped checkpoint, a picture not drawn).
+    pub warn: bool,
 }
 
 /// How a run ended.
@@ -94,7 +97,8 @@ pub enum Outcome {
     Interrupted {
         epoch: usize,
     },
-    /// A resumed run had nothing left to do; the message says why.
+    /// A resumed run had nothing left to do; the message says why (not an error: shown
+    /// unless quiet).
     NothingToDo(String),
 }
 
@@ -106,6 +110,11 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
         resume::require_run(run)?;
     }
     let _lock = run.lock().map_err(Failure::usage)?;
+    let warn = |message: &str| {
+        if options.warn {
+            let _ = writeln!(std::io::stderr(), "warning: {message}");
+        }
+    };
 
     // A new run writes its config before anything else, so that even a run that dies says
     // what it was; a resumed one is checked against the run folder and the checkpoint first.
@@ -113,10 +122,14 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
         None => fresh(config, run)?,
         Some(from) => match resume::prepare(config, run, from)? {
             Plan::Continue(resumed) => *resumed,
-            Plan::Done(message) => return Ok(Outcome::NothingToDo(message)),
+            Plan::Done { message, skipped } => {
+                skipped.iter().for_each(|w| warn(w));
+                return Ok(Outcome::NothingToDo(message));
+            }
         },
     };
-    let Resumed { epoch, metrics, rows, config_epoch, saved, config, config_toml, stop_at } = resumed;
+    let Resumed { epoch, metrics, rows, config_epoch, saved, config, config_toml, stop_at, skipped } = resumed;
+    skipped.iter().for_each(|w| warn(w));
     let manifests = Manifests::new(run.clone(), &config_toml, config.seed, config.training.tolerance);
     let start = Start { epoch, rows, config_epoch, saves: Some(Saves { metrics, manifests, saved }) };
     // A run that only lacks its final files trains no further than its checkpoint.
@@ -146,7 +159,7 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
     // A picture that cannot be drawn does not undo a finished run: it is reported, not fatal.
     if let Err(message) = pictures::draw(run, &rows, summary.converged_epoch, config.layers(), &model, &table)
     {
-        let _ = writeln!(std::io::stderr(), "warning: {message}");
+        warn(&message);
     }
     // summary.json last: it marks the run finished, so a run killed while drawing is finished
     // by `--resume` (pictures and all) instead of looking done.
@@ -298,6 +311,7 @@ fn fresh(config: &Config, run: &RunDir) -> Result<Resumed, Failure> {
         config: config.clone(),
         config_toml,
         stop_at: None,
+        skipped: Vec::new(),
     })
 }
 

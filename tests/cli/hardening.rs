@@ -700,3 +700,47 @@ fn a_sweep_whose_folder_is_a_training_runs_folder() {
         write(root, "or.toml", VICTIM);
     });
 }
+
+#[test]
+fn a_data_section_written_as_an_array_of_tables() {
+    refused(&["tables.toml"], 2, &["tables.toml:1:3", "data", "expected one table written [data]", "[[data]]"], |root| {
+        write(root, "tables.toml", "[[data]]\ngate = \"or\"\n")
+    });
+}
+
+#[test]
+fn a_sweep_option_that_is_an_empty_number() {
+    refused(
+        &["sweep", "victim.toml", "--learning-rate", ""],
+        2,
+        &["--learning-rate", "expected a number"],
+        |_| {},
+    );
+    refused(&["sweep", "victim.toml", "--activation", "tanhh"], 2, &["--activation", "did you mean \"tanh\"?"], |_| {});
+}
+
+#[test]
+fn a_sweep_list_written_empty() {
+    refused(&["sweep", "empty.toml"], 2, &["empty.toml:", "sweep.activation", "sweeps nothing"], |root| {
+        write(root, "empty.toml", format!("{VICTIM}[sweep]\nactivation = []\nseeds = 1\n"))
+    });
+}
+
+#[test]
+fn a_csv_file_larger_than_a_gibibyte_is_refused_before_it_is_read() {
+    refused(&["data.toml"], 2, &["d.csv", "at most 1024 MiB", "in memory"], |root| {
+        write(root, "data.toml", CSV_CONFIG);
+        // Sparse: 2 GiB on paper, no blocks on disk; reading it would take seconds and 2 GiB.
+        std::fs::File::create(root.join("d.csv")).unwrap().set_len(2 << 30).unwrap();
+    });
+}
+
+#[test]
+fn predict_from_a_csv_that_never_ends() {
+    refused(&["predict", "artifacts/victim", "--csv", "/dev/zero"], 2, &["/dev/zero", "at most 1024 MiB"], |_| {});
+}
+
+#[test]
+fn run_options_before_a_command_they_are_not_for() {
+    refused(&["--artifacts", "elsewhere", "check", "victim.toml"], 2, &["--artifacts", "after the command"], |_| {});
+}

@@ -14,6 +14,8 @@ mod hardening;
 mod pictures;
 /// `gatenet predict` and `gatenet report`.
 mod predict;
+/// `-q` with every command.
+mod quiet;
 /// Resuming: bit-identical continuation, damaged checkpoints, kill -9 and Ctrl-C.
 mod resume;
 /// `gatenet sweep`.

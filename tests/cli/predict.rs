@@ -80,3 +80,25 @@ fn report_tells_the_run_from_its_artifacts_alone() {
         assert!(text.contains(expected), "{expected} missing from: {text}");
     }
 }
+
+#[test]
+fn report_of_an_unfinished_run_prints_a_command_that_continues_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let text = "name = \"half\"\n[data]\ngate = \"or\"\n[training]\nnum_epochs = 40\ntolerance = 0\ncheckpoint_every = 20\n";
+    std::fs::write(root.join("half.toml"), text).unwrap();
+    assert!(gatenet(&["half.toml", "-q", "--artifacts", "my runs"], root).status.success());
+    // A run killed after its last checkpoint, before its summary.
+    std::fs::remove_file(root.join("my runs/half/summary.json")).unwrap();
+    let said = stdout(&gatenet(&["report", "my runs/half"], root));
+    let expected = "gatenet 'my runs/half/config.toml' --resume --artifacts 'my runs'";
+    assert!(said.contains(expected), "{said}");
+    let continued = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(expected.replacen("gatenet", env!("CARGO_BIN_EXE_gatenet"), 1))
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(continued.status.success(), "{}", String::from_utf8_lossy(&continued.stderr));
+    assert!(root.join("my runs/half/summary.json").is_file(), "the command finished the run");
+}
