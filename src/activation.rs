@@ -141,3 +141,5 @@ mod tests {
         }
     }
 }
+
+crate::display_by_name!(Activation, OutputActivation);

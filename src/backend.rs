@@ -3,7 +3,6 @@
 
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -30,17 +29,7 @@ pub enum Adapter {
     Cpu,
 }
 
-impl fmt::Display for BackendName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&format!("{self:?}").to_lowercase())
-    }
-}
 
-impl fmt::Display for Adapter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&format!("{self:?}").to_lowercase())
-    }
-}
 
 impl BackendName {
     /// Selects this backend for the process: returns its device, checked to work, and makes it
@@ -121,3 +110,5 @@ fn wgpu_device(adapter: Adapter) -> Result<Device, String> {
 fn wgpu_device(_: Adapter) -> Result<Device, String> {
     Err("backend \"wgpu\" needs the wgpu cargo feature, which this binary was built without; rebuild with `cargo build --release --features wgpu`".into())
 }
+
+crate::display_by_name!(BackendName, Adapter);

@@ -11,7 +11,6 @@ use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
 use burn::data::dataset::DatasetError;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -61,12 +60,6 @@ impl Gate {
     }
 }
 
-impl fmt::Display for Gate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = format!("{self:?}").to_lowercase();
-        f.write_str(&name)
-    }
-}
 
 /// Rows of inputs and targets, stored row-major.
 #[derive(Clone, Debug, PartialEq)]
@@ -299,3 +292,5 @@ mod tests {
         assert!((1..20).any(|e| a.order(e) != a.order(e + 1)), "orders change between epochs");
     }
 }
+
+crate::display_by_name!(Gate);

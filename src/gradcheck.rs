@@ -164,7 +164,7 @@ fn report(config: &Config, results: &[Checked]) -> String {
     widths.push(config.data.widths().1.to_string());
     let _ = writeln!(
         out,
-        "gradcheck {}: {} {:?} net, {:?} loss, float64, central differences with a step of {STEP:e}",
+        "gradcheck {}: {} {} net, {} loss, float64, central differences with a step of {STEP:e}",
         config.name(),
         widths.join("-"),
         config.model.activation,

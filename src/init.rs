@@ -104,3 +104,5 @@ mod tests {
         assert!(b.iter().all(|v| *v == 0.0));
     }
 }
+
+crate::display_by_name!(Init);

@@ -20,6 +20,7 @@ pub mod loss;
 pub mod measures;
 pub mod metrics;
 pub mod model;
+pub mod names;
 pub mod optim;
 pub mod pictures;
 pub mod pin;

@@ -37,3 +37,5 @@ impl Loss {
         }
     }
 }
+
+crate::display_by_name!(Loss);

@@ -10,7 +10,6 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, RmsPropConfig, SgdConfig};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -35,17 +34,7 @@ pub enum Schedule {
     Exponential,
 }
 
-impl fmt::Display for OptimizerName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&format!("{self:?}").to_lowercase())
-    }
-}
 
-impl fmt::Display for Schedule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&format!("{self:?}").to_lowercase())
-    }
-}
 
 /// Burn's optimizer for the section. Burn's defaults that differ from torch's are overridden
 /// on purpose: Adam's epsilon (1e-5 in Burn, 1e-8 in torch and the numpy reference), SGD
@@ -113,3 +102,5 @@ pub fn schedule(
         }
     }
 }
+
+crate::display_by_name!(OptimizerName, Schedule);

@@ -104,9 +104,7 @@ impl Summary {
         widths.extend(config.model.hidden_sizes.iter().map(|w| w.to_string()));
         widths.push(width.to_string());
         let model = &config.model;
-        let network =
-            format!("{} {:?}, {:?} output", widths.join("-"), model.activation, model.output_activation)
-                .to_lowercase();
+        let network = format!("{} {}, {} output", widths.join("-"), model.activation, model.output_activation);
         Summary {
             name: config.name().to_string(),
             backend: config.backend.to_string(),

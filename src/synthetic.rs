@@ -80,3 +80,5 @@ impl Synthetic {
         table
     }
 }
+
+crate::display_by_name!(Synthetic);
