@@ -9,6 +9,12 @@
 //!                    gatenet's manifest-E.json (written last); the two newest saves are kept
 //!   model.bpk        the final weights
 //!   summary.json     the outcome, and every row's prediction before and after training
+//!
+//! artifacts/<name>-sweep/
+//!   sweep.csv        one row per run: setting, seed, outcome, state (finished or cut_short)
+//!   sweep.md         the table per setting; an interrupted sweep's says so and how to go on
+//!   sweep.png        epochs to converge per setting
+//!   interrupted/     an interrupted sweep's three files, when the folder holds a complete one
 //! ```
 
 use std::io::Write;
@@ -91,6 +97,12 @@ impl RunDir {
     /// A sweep folder's picture: epochs to converge per combination.
     pub fn sweep_png(&self) -> PathBuf {
         self.root.join("sweep.png")
+    }
+
+    /// Where an interrupted sweep goes when its folder holds a complete one: a sweep folder
+    /// of its own inside, so that the complete sweep is not replaced.
+    pub fn interrupted_sweep(&self) -> RunDir {
+        RunDir { root: self.root.join("interrupted") }
     }
 
     /// Every picture a run may have.

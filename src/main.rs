@@ -116,34 +116,32 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 return Err(Failure::usage(format!("{option} (or {key}): {message}")));
             }
             gatenet::interrupt::install();
+            let folder = RunDir::new(&run.artifacts, &format!("{}-sweep", config.name()));
             if let Some((k, n)) = worker {
-                sweep::work(&config, &grid, k, n, &mut std::io::stdout());
+                let plan = sweep::plan(&config, &grid, &folder, run.resume)?;
+                sweep::work(&config, &plan.todo, k, n, &mut std::io::stdout());
                 return Ok(0);
             }
-            let folder = RunDir::new(&run.artifacts, &format!("{}-sweep", config.name()));
             if folder.config().is_file() {
                 return Err(Failure::usage(format!(
                     "{} is the folder of a training run (it has a config.toml), not of a sweep; give the sweep's config another `name`",
                     folder.path().display()
                 )));
             }
+            let plan = sweep::plan(&config, &grid, &folder, run.resume)?;
             folder.ensure_writable().map_err(Failure::runtime)?;
-            let started = std::time::Instant::now();
             let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let results = sweep::sweep(&config, &grid, workers)?;
-            let rows = sweep::rows(&results);
-            let title = format!(
-                "{}: {} runs in {:.1} s on {workers} cores",
-                config.name(),
-                results.len(),
-                started.elapsed().as_secs_f64()
-            );
-            sweep::write(&folder, &results, &rows, &title)?;
+            let again = gatenet::shell::resume_command_line(std::env::args_os().skip(1));
+            let swept = sweep::run(&config, plan, &folder, workers, &again)?;
             show(&format!(
-                "{title}\n{}sweep: {}/ (sweep.csv, sweep.md, sweep.png)\n",
-                sweep::table(&rows),
-                folder.path().display()
+                "{}\n{}sweep: {}/ (sweep.csv, sweep.md, sweep.png)\n",
+                swept.title,
+                sweep::table(&sweep::rows(&swept.results)),
+                swept.folder.path().display()
             ));
+            if let Some(message) = &swept.interrupted {
+                say!(stderr, "{message}\n");
+            }
             Ok(if gatenet::interrupt::requested() { gatenet::interrupt::exit_code() } else { 0 })
         }
         (Some(Command::Report { run }), _) => {

@@ -14,6 +14,17 @@ pub fn resume_command(config: &Path, artifacts: &Path) -> String {
     format!("gatenet {} --resume{artifacts}", quoted(&config.display().to_string()))
 }
 
+/// The command line that started this process, as `gatenet ARGS...` with `--resume` added
+/// (once): what continues an interrupted sweep with the same grid.
+pub fn resume_command_line(args: impl Iterator<Item = std::ffi::OsString>) -> String {
+    let mut words: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+    if !words.iter().any(|w| w == "--resume") {
+        words.push("--resume".into());
+    }
+    let quoted: Vec<String> = words.iter().map(|w| quoted(w)).collect();
+    format!("gatenet {}", quoted.join(" "))
+}
+
 /// A word as a POSIX shell reads it back: as it is when it has nothing the shell would
 /// interpret, else in single quotes (a `'` inside written as `'\''`).
 pub fn quoted(word: &str) -> String {

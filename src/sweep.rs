@@ -54,8 +54,7 @@ pub struct Setting {
 
 impl Setting {
     pub fn label(&self) -> String {
-        format!("{:?} {} lr {} init {:?}", self.activation, self.optimizer, self.learning_rate, self.init)
-            .to_lowercase()
+        format!("{} {} lr {} init {}", self.activation, self.optimizer, self.learning_rate, self.init)
     }
 
     /// `base` with this setting and seed; the optimizer's own defaults are filled in anew.
@@ -91,6 +90,9 @@ pub struct RunResult {
     pub wall_seconds: f64,
     /// Why the run failed to run at all; such runs count as not converged.
     pub error: Option<String>,
+    /// A signal stopped the sweep during this run: it neither converged nor failed, and a
+    /// continued sweep runs it again.
+    pub cut_short: bool,
 }
 
 impl RunResult {
@@ -104,6 +106,7 @@ impl RunResult {
             valid_accuracy: f64::NAN,
             wall_seconds: 0.0,
             error: None,
+            cut_short: false,
         }
     }
 }
@@ -138,7 +141,7 @@ pub fn settings(base: &Config, grid: &SweepSection) -> Vec<Setting> {
 }
 
 /// Every (setting, seed) of the sweep, in the order of its table and sweep.csv.
-fn jobs(base: &Config, grid: &SweepSection) -> Vec<(Setting, u64)> {
+pub fn jobs(base: &Config, grid: &SweepSection) -> Vec<(Setting, u64)> {
     settings(base, grid)
         .into_iter()
         .flat_map(|s| (0..grid.seeds as u64).map(move |seed| (s.clone(), seed)))
@@ -150,17 +153,16 @@ fn jobs(base: &Config, grid: &SweepSection) -> Vec<(Setting, u64)> {
 /// threads on wgpu (one device shared, instead of one opened per process). Threads of one
 /// process do not scale on the CPU: Burn's autodiff graph is behind one process-wide lock, and
 /// two threads ran question-sweep's first two seeds in 9.3 s against 10.4 s on one core.
-pub fn sweep(base: &Config, grid: &SweepSection, workers: usize) -> Result<Vec<RunResult>, Failure> {
-    let jobs = jobs(base, grid);
+pub fn sweep(base: &Config, jobs: &[(Setting, u64)], workers: usize) -> Result<Vec<RunResult>, Failure> {
     if workers > 1 && base.backend != crate::backend::BackendName::Wgpu {
-        return in_processes(&jobs, workers);
+        return in_processes(jobs, workers);
     }
     let device = base.backend.select(base.device).map_err(Failure::usage)?;
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Vec::with_capacity(jobs.len()));
     std::thread::scope(|scope| {
         for worker in 0..workers.max(1) {
-            let (jobs, next, results, device) = (&jobs, &next, &results, &device);
+            let (next, results, device) = (&next, &results, &device);
             scope.spawn(move || {
                 if base.backend != crate::backend::BackendName::Wgpu {
                     crate::pin::pin_thread_to(worker);
@@ -193,15 +195,16 @@ struct Reported {
     valid_accuracy: u64,
     wall_seconds: f64,
     error: Option<String>,
+    cut_short: bool,
 }
 
 /// Worker `k` of `n`: runs jobs k, k + n, k + 2n, ... one after another on core `k`, and
 /// reports each as it ends. Interleaving gives each worker every n-th seed of every setting,
 /// so the workers' shares take about as long.
-pub fn work(base: &Config, grid: &SweepSection, k: usize, n: usize, out: &mut dyn std::io::Write) {
+pub fn work(base: &Config, jobs: &[(Setting, u64)], k: usize, n: usize, out: &mut dyn std::io::Write) {
     crate::pin::pin_thread_to(k);
     let Ok(device) = base.backend.select(base.device) else { return };
-    for (index, (setting, seed)) in jobs(base, grid).into_iter().enumerate().skip(k).step_by(n) {
+    for (index, (setting, seed)) in jobs.iter().cloned().enumerate().skip(k).step_by(n) {
         if interrupt::requested() {
             break;
         }
@@ -213,6 +216,7 @@ pub fn work(base: &Config, grid: &SweepSection, k: usize, n: usize, out: &mut dy
             valid_accuracy: r.valid_accuracy.to_bits(),
             wall_seconds: r.wall_seconds,
             error: r.error,
+            cut_short: r.cut_short,
         };
         let line = serde_json::to_string(&reported).expect("a result serializes");
         if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
@@ -295,6 +299,7 @@ fn in_processes(jobs: &[(Setting, u64)], workers: usize) -> Result<Vec<RunResult
                 result.valid_accuracy = f64::from_bits(r.valid_accuracy);
                 result.wall_seconds = r.wall_seconds;
                 result.error = r.error;
+                result.cut_short = r.cut_short;
             }
             // Never started: Ctrl-C ended the sweep first, as in one process.
             None if interrupt::requested() => continue,
@@ -327,7 +332,7 @@ fn run_one(base: &Config, setting: &Setting, seed: u64, device: &burn::tensor::D
     }));
     match learned {
         Ok(Ok(learned)) if matches!(learned.end, Some((_, crate::stopping::Ending::Interrupted))) => {
-            result.error = Some("interrupted by Ctrl-C".into());
+            result.cut_short = true;
         }
         Ok(Ok(learned)) => {
             let tolerance = config.training.tolerance;
@@ -355,9 +360,11 @@ pub struct Row {
     pub median_wall_seconds: f64,
 }
 
+/// The table's rows, of the runs that finished (a run cut short says nothing of its setting).
 pub fn rows(results: &[RunResult]) -> Vec<Row> {
+    let results: Vec<&RunResult> = results.iter().filter(|r| !r.cut_short).collect();
     let mut settings: Vec<Setting> = Vec::new();
-    for r in results {
+    for r in &results {
         if !settings.contains(&r.setting) {
             settings.push(r.setting.clone());
         }
@@ -365,7 +372,7 @@ pub fn rows(results: &[RunResult]) -> Vec<Row> {
     settings
         .into_iter()
         .map(|setting| {
-            let runs: Vec<&RunResult> = results.iter().filter(|r| r.setting == setting).collect();
+            let runs: Vec<&RunResult> = results.iter().copied().filter(|r| r.setting == setting).collect();
             let mut epochs: Vec<usize> = runs.iter().filter_map(|r| r.converged_epoch).collect();
             epochs.sort_unstable();
             let mut walls: Vec<f64> = runs.iter().map(|r| r.wall_seconds).collect();
@@ -425,33 +432,209 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
-/// Writes sweep.csv, sweep.md and sweep.png into `folder`.
-pub fn write(folder: &RunDir, results: &[RunResult], rows: &[Row], title: &str) -> Result<(), Failure> {
+/// sweep.csv's columns, in order.
+const COLUMNS: [&str; 12] = [
+    "activation",
+    "optimizer",
+    "learning_rate",
+    "init",
+    "seed",
+    "converged",
+    "epochs_to_converge",
+    "final_loss",
+    "wall_seconds",
+    "valid_accuracy",
+    "error",
+    "state",
+];
+
+/// Writes sweep.csv, sweep.md and sweep.png into `folder`; `notes` go under sweep.md's title.
+pub fn write(folder: &RunDir, results: &[RunResult], rows: &[Row], title: &str, notes: &str) -> Result<(), Failure> {
     std::fs::create_dir_all(folder.path())
         .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", folder.path().display())))?;
-    let mut csv = String::from(
-        "activation,optimizer,learning_rate,init,seed,converged,epochs_to_converge,final_loss,wall_seconds,valid_accuracy,error\n",
-    );
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let _ = csv.write_record(COLUMNS);
     for r in results {
         let s = &r.setting;
-        let _ = writeln!(
-            csv,
-            "{},{},{},{},{},{},{},{},{:.6},{:.4},{}",
-            format!("{:?}", s.activation).to_lowercase(),
-            s.optimizer,
-            s.learning_rate,
-            format!("{:?}", s.init).to_lowercase(),
-            r.seed,
-            r.converged_epoch.is_some(),
+        let _ = csv.write_record([
+            s.activation.to_string(),
+            s.optimizer.to_string(),
+            s.learning_rate.to_string(),
+            s.init.to_string(),
+            r.seed.to_string(),
+            r.converged_epoch.is_some().to_string(),
             r.converged_epoch.map_or(String::new(), |e| e.to_string()),
-            r.final_loss,
-            r.wall_seconds,
-            r.valid_accuracy,
-            r.error.as_deref().unwrap_or("").replace(',', ";")
-        );
+            r.final_loss.to_string(),
+            format!("{:.6}", r.wall_seconds),
+            format!("{:.4}", r.valid_accuracy),
+            r.error.clone().unwrap_or_default(),
+            if r.cut_short { CUT_SHORT } else { FINISHED }.to_string(),
+        ]);
     }
-    write_atomic(&folder.sweep_csv(), csv.as_bytes()).map_err(Failure::runtime)?;
-    let markdown = format!("# {title}\n\n{}", table(rows));
+    let csv = csv.into_inner().map_err(|e| Failure::runtime(format!("cannot write sweep.csv: {e}")))?;
+    write_atomic(&folder.sweep_csv(), &csv).map_err(Failure::runtime)?;
+    let markdown = format!("# {title}\n\n{notes}{}", table(rows));
     write_atomic(&folder.sweep_md(), markdown.as_bytes()).map_err(Failure::runtime)?;
-    crate::pictures::sweep(&folder.sweep_png(), results, rows).map_err(Failure::runtime)
+    let finished: Vec<RunResult> = results.iter().filter(|r| !r.cut_short).cloned().collect();
+    crate::pictures::sweep(&folder.sweep_png(), &finished, rows).map_err(Failure::runtime)
+}
+
+/// sweep.csv's `state` of a run that ended by itself (converged, or not, or failed)...
+const FINISHED: &str = "finished";
+/// ... and of one a signal stopped.
+const CUT_SHORT: &str = "cut_short";
+
+/// The runs sweep.csv records, as written by [`write`]; the error names the file and line.
+pub fn read(path: &std::path::Path) -> Result<Vec<RunResult>, String> {
+    let shown = path.display();
+    let bytes = crate::config_file::read_bytes(path, "CSV", crate::csv_data::MAX_CSV_BYTES)
+        .map_err(|e| format!("{shown}: {e}"))?;
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let header = reader.headers().map_err(|e| format!("{shown}: {e}"))?.clone();
+    if header.iter().ne(COLUMNS) {
+        return Err(format!("{shown}: expected the header {}, found {}", COLUMNS.join(","), header.iter().collect::<Vec<_>>().join(",")));
+    }
+    let mut results = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let damaged = |what: &str| format!("{shown}:{line}: {what}; the file is damaged (it is written by gatenet sweep)");
+        let record = record.map_err(|e| damaged(&e.to_string()))?;
+        let cell = |k: usize| record.get(k).unwrap_or_default();
+        let number = |k: usize| cell(k).parse::<f64>().map_err(|_| damaged(&format!("{} is not a number: {:?}", COLUMNS[k], cell(k))));
+        let setting = Setting {
+            activation: crate::names::parse(cell(0)).map_err(|e| damaged(&e))?,
+            optimizer: crate::names::parse(cell(1)).map_err(|e| damaged(&e))?,
+            learning_rate: number(2)?,
+            init: crate::names::parse(cell(3)).map_err(|e| damaged(&e))?,
+        };
+        let mut result = RunResult::not_run(&setting, cell(4).parse().map_err(|_| damaged("the seed is not a whole number"))?);
+        result.converged_epoch = match cell(6) {
+            "" => None,
+            epoch => Some(epoch.parse().map_err(|_| damaged("epochs_to_converge is not a whole number"))?),
+        };
+        result.final_loss = number(7)?;
+        result.wall_seconds = number(8)?;
+        result.valid_accuracy = number(9)?;
+        result.error = Some(cell(10).to_string()).filter(|e| !e.is_empty());
+        result.cut_short = match cell(11) {
+            FINISHED => false,
+            CUT_SHORT => true,
+            other => return Err(damaged(&format!("state is {other:?}, expected {FINISHED} or {CUT_SHORT}"))),
+        };
+        results.push(result);
+    }
+    Ok(results)
+}
+
+/// The line of sweep.md that marks an interrupted sweep.
+const INTERRUPTED: &str = "**Interrupted**";
+
+/// Where a sweep stands when it starts: the runs to do, and the finished ones it keeps.
+pub struct Plan {
+    /// Every (setting, seed) of the grid, in table order.
+    pub all: Vec<(Setting, u64)>,
+    /// The ones still to run, in the same order.
+    pub todo: Vec<(Setting, u64)>,
+    /// Finished runs of an interrupted sweep that `--resume` continues.
+    pub kept: Vec<RunResult>,
+}
+
+/// The sweep of `grid` into `folder`; with `resume`, the finished runs of the interrupted
+/// sweep there are kept and only the others run. Workers call this too, to get the same list.
+pub fn plan(base: &Config, grid: &SweepSection, folder: &RunDir, resume: bool) -> Result<Plan, Failure> {
+    let all = jobs(base, grid);
+    let mut kept = Vec::new();
+    if resume {
+        let from = interrupted(folder).ok_or_else(|| {
+            Failure::usage(format!(
+                "nothing to continue: {} holds no interrupted sweep; run the sweep without --resume",
+                folder.path().display()
+            ))
+        })?;
+        let earlier = read(&from.sweep_csv()).map_err(Failure::usage)?;
+        kept = earlier
+            .into_iter()
+            .filter(|r| !r.cut_short && all.iter().any(|(s, seed)| *s == r.setting && *seed == r.seed))
+            .collect();
+    }
+    let done = |(s, seed): &(Setting, u64)| kept.iter().any(|r| r.setting == *s && r.seed == *seed);
+    let todo = all.iter().filter(|job| !done(job)).cloned().collect();
+    Ok(Plan { all, todo, kept })
+}
+
+/// The folder of the interrupted sweep in `folder`, if there is one: `interrupted/` beside a
+/// complete sweep, else the folder itself when its sweep.md says it was interrupted.
+fn interrupted(folder: &RunDir) -> Option<RunDir> {
+    let inner = folder.interrupted_sweep();
+    [inner, folder.clone()].into_iter().find(|dir| dir.sweep_csv().is_file() && marked(dir))
+}
+
+/// Whether the sweep.md in `dir` is an interrupted sweep's.
+fn marked(dir: &RunDir) -> bool {
+    std::fs::read_to_string(dir.sweep_md()).is_ok_and(|md| md.lines().any(|l| l.starts_with(INTERRUPTED)))
+}
+
+/// What a sweep did, for its table and its message.
+pub struct Swept {
+    /// Every run that started (or was kept from the sweep it continues), in table order.
+    pub results: Vec<RunResult>,
+    pub never_started: usize,
+    /// Where its files went.
+    pub folder: RunDir,
+    pub title: String,
+    /// For an interrupted sweep: what finished, what did not, and how to go on.
+    pub interrupted: Option<String>,
+}
+
+/// Runs the plan and writes the sweep's files: a complete sweep into `folder` (an interrupted
+/// one it continued is then removed), an interrupted one there too unless that would replace a
+/// complete sweep, in which case into `folder/interrupted/`.
+pub fn run(base: &Config, plan: Plan, folder: &RunDir, workers: usize, again: &str) -> Result<Swept, Failure> {
+    let started = Instant::now();
+    let new = sweep(base, &plan.todo, workers)?;
+    let mut results = Vec::with_capacity(plan.all.len());
+    for (setting, seed) in &plan.all {
+        let found = |r: &&RunResult| r.setting == *setting && r.seed == *seed;
+        if let Some(r) = plan.kept.iter().find(found).or_else(|| new.iter().find(found)) {
+            results.push(r.clone());
+        }
+    }
+    let rows = rows(&results);
+    let never_started = plan.all.len() - results.len();
+    let cut_short = results.iter().filter(|r| r.cut_short).count();
+    let finished = results.len() - cut_short;
+    let seconds = started.elapsed().as_secs_f64();
+    let name = base.name();
+    let stopped = interrupt::requested() && (cut_short > 0 || never_started > 0);
+    if !stopped {
+        let kept = match plan.kept.len() {
+            0 => String::new(),
+            n => format!(" ({n} of them finished before, in the interrupted sweep this continues)"),
+        };
+        let title = format!("{name}: {} runs in {seconds:.1} s on {workers} cores{kept}", results.len());
+        write(folder, &results, &rows, &title, "")?;
+        let leftover = folder.interrupted_sweep();
+        if leftover.path().is_dir() {
+            std::fs::remove_dir_all(leftover.path())
+                .map_err(|e| Failure::runtime(format!("cannot remove {}: {e}", leftover.path().display())))?;
+        }
+        return Ok(Swept { results, never_started: 0, folder: folder.clone(), title, interrupted: None });
+    }
+    let complete_there = folder.sweep_md().is_file() && !marked(folder);
+    let target = if complete_there { folder.interrupted_sweep() } else { folder.clone() };
+    let counts = format!(
+        "{finished} of {} runs finished, {cut_short} cut short, {never_started} never started",
+        plan.all.len()
+    );
+    let title = format!("{name}: interrupted by {} after {seconds:.1} s on {workers} cores: {counts}", interrupt::cause());
+    let note = format!(
+        "{INTERRUPTED}: {counts}. The table counts the finished runs only. Continue with `{again}`.\n\n"
+    );
+    write(&target, &results, &rows, &title, &note)?;
+    let message = format!(
+        "sweep interrupted by {}: {counts}; the finished runs are in {}/; continue with `{again}`",
+        interrupt::cause(),
+        target.path().display()
+    );
+    Ok(Swept { results, never_started, folder: target, title, interrupted: Some(message) })
 }

@@ -1,6 +1,6 @@
 //! Fuzzing the readers of files a user hands gatenet: the config loader, the CSV reader, and the
-//! metrics.csv and data.json readers that `--resume` and `predict` trust. None may panic on any
-//! bytes.
+//! metrics.csv, data.json and sweep.csv readers that `--resume`, `predict` and `sweep --resume`
+//! trust. None may panic on any bytes.
 //!
 //! A mutation fuzzer (cargo-fuzz needs a nightly compiler, which this project does not use):
 //! inputs start from a corpus of real files (every config in configs/, CSV and metrics
@@ -340,5 +340,34 @@ fn the_metrics_reader_that_resume_trusts_never_panics() {
         std::fs::write(&path, bytes).unwrap();
         epoch = (epoch + 7) % 35;
         CutCsv::read(&path, epoch, 2).is_ok()
+    });
+}
+
+#[test]
+fn the_sweep_csv_reader_that_sweep_resume_trusts_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo().join("configs/or.toml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gatenet"))
+        .args(["sweep", config.to_str().unwrap(), "--activation", "leaky_relu,tanh", "--seeds", "2", "-q"])
+        .args(["--artifacts", "a"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let written = dir.path().join("a/or-sweep/sweep.csv");
+    // What a sweep writes, it reads back: every name and number.
+    assert_eq!(gatenet::sweep::read(&written).unwrap().len(), 4);
+    let corpus = vec![std::fs::read(&written).unwrap()];
+    let tokens = [",", "\n", "\"", "nan", "-1", "1e309", "", "finished", "cut_short", "leaky_relu", "\u{0}"];
+    let path = dir.path().join("sweep.csv");
+    fuzz("sweep.csv", corpus, &tokens, |bytes| {
+        std::fs::write(&path, bytes).unwrap();
+        match gatenet::sweep::read(&path) {
+            Ok(results) => !results.is_empty(),
+            Err(message) => {
+                assert!(message.contains("sweep.csv"), "the error names the file: {message}");
+                false
+            }
+        }
     });
 }

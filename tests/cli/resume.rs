@@ -180,8 +180,17 @@ fn resume_without_a_run_or_a_checkpoint_is_an_error_never_a_fresh_start() {
 
 /// Starts a run in the background and waits until its first checkpoint is complete.
 fn start(dir: &Path, text: &str) -> Child {
+    start_under(dir, text, &[])
+}
+
+/// `start`, with gatenet's command line after `wrapper` (e.g. `unshare ...`).
+fn start_under(dir: &Path, text: &str, wrapper: &[&str]) -> Child {
     let config = config_file(dir, "run.toml", text);
-    let child = Command::new(env!("CARGO_BIN_EXE_gatenet"))
+    let gatenet = env!("CARGO_BIN_EXE_gatenet");
+    let (program, before) = wrapper.split_first().map_or((gatenet, &[][..]), |(p, rest)| (*p, rest));
+    let child = Command::new(program)
+        .args(before)
+        .args(if wrapper.is_empty() { None } else { Some(gatenet) })
         .args([config.to_str().unwrap(), "-q", "--artifacts", "artifacts"])
         .current_dir(dir)
         .stdout(Stdio::piped())
@@ -263,6 +272,36 @@ fn sigterm_and_sighup_save_the_epoch_exit_143_and_129_and_resume_to_the_same_res
         assert!(out.status.success(), "{}", stderr(&out));
         assert_same(dir.path(), &expected, name);
     }
+}
+
+#[test]
+fn sigterm_to_gatenet_running_as_pid_1_of_a_container_saves_and_resumes_the_same() {
+    // A new pid namespace makes gatenet its pid 1, as in `docker run`: the kernel drops every
+    // signal to a pid 1 that has no handler for it, so only a handled SIGTERM stops it.
+    const UNSHARE: [&str; 5] = ["unshare", "--pid", "--fork", "--map-root-user", "--kill-child"];
+    let works = Command::new(UNSHARE[0]).args(&UNSHARE[1..]).arg("true").status();
+    if !works.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: `unshare --pid --map-root-user` is not available here (util-linux, user namespaces)");
+        return;
+    }
+    let text = config("sgd", 3000, 500);
+    let expected = straight(&text);
+    let dir = tempfile::tempdir().unwrap();
+    let child = start_under(dir.path(), &text, &UNSHARE);
+    // unshare forks gatenet; its pid outside the namespace is unshare's only child.
+    let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", child.id())).unwrap();
+    let inner: libc::pid_t = children.split_whitespace().next().expect("unshare's child").parse().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{inner}/status")).unwrap();
+    let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap_or_default().to_string();
+    assert!(nspid.trim_end().ends_with("\t1"), "gatenet is pid 1 in its namespace: {nspid}");
+    // SAFETY: signals the process this test started (through unshare).
+    unsafe { libc::kill(inner, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted: epoch"), "{}", stderr(&out));
+    let out = run(dir.path(), &text, &["--resume"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_same(dir.path(), &expected, "SIGTERM as pid 1");
 }
 
 #[test]

@@ -243,3 +243,95 @@ fn a_value_listed_twice_is_one_setting() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(csv_rows(&dir.path().join("artifacts/or-sweep")).len(), 2, "one setting, two seeds");
 }
+
+/// A sweep of slow runs (2000 epochs that never converge, about 0.3 s each), interrupted by
+/// `signal` after `after`; its output.
+#[cfg(unix)]
+fn interrupted_sweep(dir: &Path, signal: i32, after: std::time::Duration) -> std::process::Output {
+    let config = repo().join("configs/question-sweep.toml");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gatenet"))
+        .args(["sweep", config.to_str().unwrap()])
+        .args(SLOW_GRID)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    // SAFETY: signals the child this test started.
+    unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+    child.wait_with_output().unwrap()
+}
+
+const SLOW_GRID: [&str; 10] =
+    ["--activation", "sigmoid", "--optimizer", "sgd", "--learning-rate", "0.000001", "--init", "small", "--seeds", "12"];
+
+/// The rows of sweep.csv without wall_seconds, which no two runs share.
+fn without_times(folder: &Path) -> Vec<Vec<String>> {
+    csv_rows(folder).into_iter().map(|mut row| (row.remove(8), row).1).collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_sweep_says_what_it_did_not_finish_and_the_printed_command_continues_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = interrupted_sweep(dir.path(), libc::SIGINT, std::time::Duration::from_millis(1200));
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let said = stderr(&out);
+    let counts = said.split("Ctrl-C: ").nth(1).unwrap_or_default();
+    let numbers: Vec<usize> = counts.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+    assert!(numbers.len() >= 4 && numbers[1] == 12, "finished of 12, cut short, never started: {said}");
+    assert_eq!(numbers[0] + numbers[2] + numbers[3], 12, "every run accounted for: {said}");
+    let folder = dir.path().join("artifacts/question-sweep-sweep");
+    let md = std::fs::read_to_string(folder.join("sweep.md")).unwrap();
+    assert!(md.contains("**Interrupted**") && md.contains(counts.split(';').next().unwrap()), "{md}");
+    let rows = csv_rows(&folder);
+    assert_eq!(rows.iter().filter(|r| r[11] == "finished").count(), numbers[0], "{rows:?}");
+
+    let again = said.split('`').nth(1).expect("a command to continue");
+    let continued = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(again.replacen("gatenet", env!("CARGO_BIN_EXE_gatenet"), 1))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(continued.status.success(), "{}", stderr(&continued));
+    assert!(!std::fs::read_to_string(folder.join("sweep.md")).unwrap().contains("Interrupted"));
+
+    let straight = tempfile::tempdir().unwrap();
+    let config = repo().join("configs/question-sweep.toml");
+    let mut args = vec!["sweep", config.to_str().unwrap()];
+    args.extend(SLOW_GRID);
+    assert!(gatenet(&args, straight.path()).status.success());
+    let expected = without_times(&straight.path().join("artifacts/question-sweep-sweep"));
+    assert_eq!(without_times(&folder), expected, "continued = uninterrupted, to the last digit");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_sweep_never_replaces_a_complete_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo().join("configs/question-sweep.toml");
+    let mut args = vec!["sweep", config.to_str().unwrap()];
+    args.extend(SLOW_GRID);
+    assert!(gatenet(&args, dir.path()).status.success());
+    let folder = dir.path().join("artifacts/question-sweep-sweep");
+    let complete: Vec<Vec<u8>> =
+        ["sweep.csv", "sweep.md", "sweep.png"].iter().map(|f| std::fs::read(folder.join(f)).unwrap()).collect();
+    let out = interrupted_sweep(dir.path(), libc::SIGTERM, std::time::Duration::from_millis(600));
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    assert!(stderr(&out).contains("question-sweep-sweep/interrupted/"), "{}", stderr(&out));
+    for (file, bytes) in ["sweep.csv", "sweep.md", "sweep.png"].iter().zip(complete) {
+        assert!(std::fs::read(folder.join(file)).unwrap() == bytes, "{file} of the complete sweep was changed");
+    }
+    assert!(folder.join("interrupted/sweep.md").is_file());
+}
+
+#[test]
+fn resuming_a_sweep_that_was_not_interrupted_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo().join("configs/or.toml");
+    let out = gatenet(&["sweep", config.to_str().unwrap(), "--seeds", "1", "--resume"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("nothing to continue"), "{}", stderr(&out));
+}
