@@ -29,8 +29,6 @@ pub enum Adapter {
     Cpu,
 }
 
-
-
 impl BackendName {
     /// Selects this backend for the process: returns its device, checked to work, and makes it
     /// Burn's default device too. Burn falls back on `Device::default()` in places (a restored

@@ -113,7 +113,8 @@ pub struct RunArgs {
     pub artifacts: PathBuf,
     /// Continue the run in DIR/<name>/ from its newest complete checkpoint. The config may
     /// change rates, schedule, num_epochs, tolerance and checkpoint_every, nothing that
-    /// defines the model or the data.
+    /// defines the model or the data. With `sweep`: continue the interrupted sweep, keeping
+    /// its finished runs.
     #[arg(long)]
     pub resume: bool,
     /// Continue from the checkpoint of this epoch instead of the newest; later checkpoints

@@ -490,7 +490,14 @@ impl Config {
             format!("expected a number > 0 and at most {MAX_LEARNING_RATE:e}, found {lr}"),
         );
         if matches!(opt.schedule, Schedule::Cosine | Schedule::Exponential) {
-            check(lr <= 1.0, "optimizer.learning_rate", format!("the {} schedule needs a learning rate of at most 1 (a limit of Burn's schedulers), found {lr}", opt.schedule));
+            check(
+                lr <= 1.0,
+                "optimizer.learning_rate",
+                format!(
+                    "the {} schedule needs a learning rate of at most 1 (a limit of Burn's schedulers), found {lr}",
+                    opt.schedule
+                ),
+            );
         }
         let applies = |key: &str, value: bool, allowed: &[OptimizerName]| {
             (

@@ -139,7 +139,11 @@ pub(crate) fn read_bytes(path: &Path, kind: &str, limit: u64) -> Result<Vec<u8>,
         return Err(format!("expected a {kind} file, found a directory"));
     }
     let too_large = || {
-        let why = if kind == "TOML" { "a data file given as the config?" } else { "gatenet holds the whole table in memory" };
+        let why = if kind == "TOML" {
+            "a data file given as the config?"
+        } else {
+            "gatenet holds the whole table in memory"
+        };
         Err(format!("expected a {kind} file of at most {} MiB, found a larger one ({why})", limit >> 20))
     };
     if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > limit) {
@@ -180,7 +184,9 @@ fn type_each_key(doc: &toml_edit::ImDocument<&str>, text: &str) -> Vec<Problem> 
                         // Absent keeps the model's own setting; an empty list would silently do
                         // the same while looking like a sweep over nothing.
                         let at = table.key(inner).and_then(|k| k.span()).map(|s| line_column(text, s.start));
-                        let message = format!("an empty list sweeps nothing; list the values to try, or leave `{inner}` out to keep the config's own setting");
+                        let message = format!(
+                            "an empty list sweeps nothing; list the values to try, or leave `{inner}` out to keep the config's own setting"
+                        );
                         problems.push(Problem { at, key: format!("sweep.{inner}"), message });
                         continue;
                     }
@@ -196,7 +202,8 @@ fn type_each_key(doc: &toml_edit::ImDocument<&str>, text: &str) -> Vec<Problem> 
             }
             (Some((name, _)), None) if item.is_array_of_tables() => {
                 let at = root.key(key).and_then(|k| k.span()).map(|s| line_column(text, s.start));
-                let message = format!("expected one table written [{name}], found [[{name}]] (an array of tables)");
+                let message =
+                    format!("expected one table written [{name}], found [[{name}]] (an array of tables)");
                 problems.push(Problem { at, key: key.to_string(), message });
             }
             _ => {

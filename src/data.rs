@@ -60,7 +60,6 @@ impl Gate {
     }
 }
 
-
 /// Rows of inputs and targets, stored row-major.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {

@@ -69,7 +69,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             say!(stdout, "{text}");
         }
     };
-    let before_command = cli.run.resume || cli.run.resume_from.is_some() || cli.run.artifacts != Path::new("artifacts");
+    let before_command =
+        cli.run.resume || cli.run.resume_from.is_some() || cli.run.artifacts != Path::new("artifacts");
     if cli.command.is_some() && before_command {
         return Err(Failure::usage(
             "--artifacts, --resume and --resume-from go after the command they are for, e.g. `gatenet train CONFIG --artifacts DIR`",

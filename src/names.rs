@@ -15,7 +15,8 @@ pub fn name<T: Serialize>(value: &T) -> String {
 
 /// The value a name stands for, as the config reader reads it.
 pub fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, String> {
-    T::deserialize(IntoDeserializer::<serde::de::value::Error>::into_deserializer(text)).map_err(|e| e.to_string())
+    T::deserialize(IntoDeserializer::<serde::de::value::Error>::into_deserializer(text))
+        .map_err(|e| e.to_string())
 }
 
 /// `impl Display` with [`name`], for the config's enums.
@@ -42,7 +43,8 @@ mod tests {
     use crate::synthetic::Synthetic;
 
     /// Every variant of an enum, found by trying the names serde's own error lists.
-    fn every<T: for<'a> Deserialize<'a> + Serialize + std::fmt::Display + PartialEq + std::fmt::Debug>() -> usize {
+    fn every<T: for<'a> Deserialize<'a> + Serialize + std::fmt::Display + PartialEq + std::fmt::Debug>()
+    -> usize {
         let listed = parse::<T>("?").unwrap_err();
         let names: Vec<&str> = listed.split('`').skip(3).step_by(2).collect();
         assert!(!names.is_empty(), "{listed}");

@@ -34,8 +34,6 @@ pub enum Schedule {
     Exponential,
 }
 
-
-
 /// Burn's optimizer for the section. Burn's defaults that differ from torch's are overridden
 /// on purpose: Adam's epsilon (1e-5 in Burn, 1e-8 in torch and the numpy reference), SGD
 /// momentum's dampening (0.1 in Burn, 0 in torch) and RMSprop's momentum (0.9 in Burn, 0 in torch).

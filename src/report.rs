@@ -34,7 +34,10 @@ pub fn report(folder: &Path) -> Result<String, Failure> {
                 .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
             let again = match artifacts {
                 Some(artifacts) => crate::shell::resume_command(&run.config(), artifacts),
-                None => "gatenet CONFIG --resume --artifacts DIR (the run's folder is not named after its config)".into(),
+                None => {
+                    "gatenet CONFIG --resume --artifacts DIR (the run's folder is not named after its config)"
+                        .into()
+                }
             };
             let _ = writeln!(
                 out,

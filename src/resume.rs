@@ -39,7 +39,10 @@ pub struct Resumed {
 pub enum Plan {
     Continue(Box<Resumed>),
     /// Nothing left to train; the message says why and what to change.
-    Done { message: String, skipped: Vec<String> },
+    Done {
+        message: String,
+        skipped: Vec<String>,
+    },
 }
 
 /// Refuses a resume into a folder where no run was trained: checked before the folder is locked

@@ -104,7 +104,8 @@ impl Summary {
         widths.extend(config.model.hidden_sizes.iter().map(|w| w.to_string()));
         widths.push(width.to_string());
         let model = &config.model;
-        let network = format!("{} {}, {} output", widths.join("-"), model.activation, model.output_activation);
+        let network =
+            format!("{} {}, {} output", widths.join("-"), model.activation, model.output_activation);
         Summary {
             name: config.name().to_string(),
             backend: config.backend.to_string(),

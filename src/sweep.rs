@@ -449,7 +449,13 @@ const COLUMNS: [&str; 12] = [
 ];
 
 /// Writes sweep.csv, sweep.md and sweep.png into `folder`; `notes` go under sweep.md's title.
-pub fn write(folder: &RunDir, results: &[RunResult], rows: &[Row], title: &str, notes: &str) -> Result<(), Failure> {
+pub fn write(
+    folder: &RunDir,
+    results: &[RunResult],
+    rows: &[Row],
+    title: &str,
+    notes: &str,
+) -> Result<(), Failure> {
     std::fs::create_dir_all(folder.path())
         .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", folder.path().display())))?;
     let mut csv = csv::Writer::from_writer(Vec::new());
@@ -492,22 +498,35 @@ pub fn read(path: &std::path::Path) -> Result<Vec<RunResult>, String> {
     let mut reader = csv::Reader::from_reader(bytes.as_slice());
     let header = reader.headers().map_err(|e| format!("{shown}: {e}"))?.clone();
     if header.iter().ne(COLUMNS) {
-        return Err(format!("{shown}: expected the header {}, found {}", COLUMNS.join(","), header.iter().collect::<Vec<_>>().join(",")));
+        return Err(format!(
+            "{shown}: expected the header {}, found {}",
+            COLUMNS.join(","),
+            header.iter().collect::<Vec<_>>().join(",")
+        ));
     }
     let mut results = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
-        let damaged = |what: &str| format!("{shown}:{line}: {what}; the file is damaged (it is written by gatenet sweep)");
+        let damaged = |what: &str| {
+            format!("{shown}:{line}: {what}; the file is damaged (it is written by gatenet sweep)")
+        };
         let record = record.map_err(|e| damaged(&e.to_string()))?;
         let cell = |k: usize| record.get(k).unwrap_or_default();
-        let number = |k: usize| cell(k).parse::<f64>().map_err(|_| damaged(&format!("{} is not a number: {:?}", COLUMNS[k], cell(k))));
+        let number = |k: usize| {
+            cell(k)
+                .parse::<f64>()
+                .map_err(|_| damaged(&format!("{} is not a number: {:?}", COLUMNS[k], cell(k))))
+        };
         let setting = Setting {
             activation: crate::names::parse(cell(0)).map_err(|e| damaged(&e))?,
             optimizer: crate::names::parse(cell(1)).map_err(|e| damaged(&e))?,
             learning_rate: number(2)?,
             init: crate::names::parse(cell(3)).map_err(|e| damaged(&e))?,
         };
-        let mut result = RunResult::not_run(&setting, cell(4).parse().map_err(|_| damaged("the seed is not a whole number"))?);
+        let mut result = RunResult::not_run(
+            &setting,
+            cell(4).parse().map_err(|_| damaged("the seed is not a whole number"))?,
+        );
         result.converged_epoch = match cell(6) {
             "" => None,
             epoch => Some(epoch.parse().map_err(|_| damaged("epochs_to_converge is not a whole number"))?),
@@ -589,7 +608,13 @@ pub struct Swept {
 /// Runs the plan and writes the sweep's files: a complete sweep into `folder` (an interrupted
 /// one it continued is then removed), an interrupted one there too unless that would replace a
 /// complete sweep, in which case into `folder/interrupted/`.
-pub fn run(base: &Config, plan: Plan, folder: &RunDir, workers: usize, again: &str) -> Result<Swept, Failure> {
+pub fn run(
+    base: &Config,
+    plan: Plan,
+    folder: &RunDir,
+    workers: usize,
+    again: &str,
+) -> Result<Swept, Failure> {
     let started = Instant::now();
     let new = sweep(base, &plan.todo, workers)?;
     let mut results = Vec::with_capacity(plan.all.len());
@@ -626,7 +651,10 @@ pub fn run(base: &Config, plan: Plan, folder: &RunDir, workers: usize, again: &s
         "{finished} of {} runs finished, {cut_short} cut short, {never_started} never started",
         plan.all.len()
     );
-    let title = format!("{name}: interrupted by {} after {seconds:.1} s on {workers} cores: {counts}", interrupt::cause());
+    let title = format!(
+        "{name}: interrupted by {} after {seconds:.1} s on {workers} cores: {counts}",
+        interrupt::cause()
+    );
     let note = format!(
         "{INTERRUPTED}: {counts}. The table counts the finished runs only. Continue with `{again}`.\n\n"
     );

@@ -128,7 +128,8 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
             }
         },
     };
-    let Resumed { epoch, metrics, rows, config_epoch, saved, config, config_toml, stop_at, skipped } = resumed;
+    let Resumed { epoch, metrics, rows, config_epoch, saved, config, config_toml, stop_at, skipped } =
+        resumed;
     skipped.iter().for_each(|w| warn(w));
     let manifests = Manifests::new(run.clone(), &config_toml, config.seed, config.training.tolerance);
     let start = Start { epoch, rows, config_epoch, saves: Some(Saves { metrics, manifests, saved }) };

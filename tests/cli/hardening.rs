@@ -703,9 +703,12 @@ fn a_sweep_whose_folder_is_a_training_runs_folder() {
 
 #[test]
 fn a_data_section_written_as_an_array_of_tables() {
-    refused(&["tables.toml"], 2, &["tables.toml:1:3", "data", "expected one table written [data]", "[[data]]"], |root| {
-        write(root, "tables.toml", "[[data]]\ngate = \"or\"\n")
-    });
+    refused(
+        &["tables.toml"],
+        2,
+        &["tables.toml:1:3", "data", "expected one table written [data]", "[[data]]"],
+        |root| write(root, "tables.toml", "[[data]]\ngate = \"or\"\n"),
+    );
 }
 
 #[test]
@@ -716,7 +719,12 @@ fn a_sweep_option_that_is_an_empty_number() {
         &["--learning-rate", "expected a number"],
         |_| {},
     );
-    refused(&["sweep", "victim.toml", "--activation", "tanhh"], 2, &["--activation", "did you mean \"tanh\"?"], |_| {});
+    refused(
+        &["sweep", "victim.toml", "--activation", "tanhh"],
+        2,
+        &["--activation", "did you mean \"tanh\"?"],
+        |_| {},
+    );
 }
 
 #[test]
@@ -737,10 +745,20 @@ fn a_csv_file_larger_than_a_gibibyte_is_refused_before_it_is_read() {
 
 #[test]
 fn predict_from_a_csv_that_never_ends() {
-    refused(&["predict", "artifacts/victim", "--csv", "/dev/zero"], 2, &["/dev/zero", "at most 1024 MiB"], |_| {});
+    refused(
+        &["predict", "artifacts/victim", "--csv", "/dev/zero"],
+        2,
+        &["/dev/zero", "at most 1024 MiB"],
+        |_| {},
+    );
 }
 
 #[test]
 fn run_options_before_a_command_they_are_not_for() {
-    refused(&["--artifacts", "elsewhere", "check", "victim.toml"], 2, &["--artifacts", "after the command"], |_| {});
+    refused(
+        &["--artifacts", "elsewhere", "check", "victim.toml"],
+        2,
+        &["--artifacts", "after the command"],
+        |_| {},
+    );
 }

@@ -61,6 +61,11 @@ fn quiet_keeps_warnings_and_twice_quiet_drops_them() {
         let out = gatenet(&["longer.toml", flag, "--resume"], root);
         assert!(out.status.success(), "{flag}: {}", stderr(&out));
         assert_eq!(stdout(&out), "", "{flag}");
-        assert_eq!(stderr(&out).contains("warning: checkpoint of epoch 40 skipped"), warns, "{flag}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out).contains("warning: checkpoint of epoch 40 skipped"),
+            warns,
+            "{flag}: {}",
+            stderr(&out)
+        );
     }
 }

@@ -281,7 +281,9 @@ fn sigterm_to_gatenet_running_as_pid_1_of_a_container_saves_and_resumes_the_same
     const UNSHARE: [&str; 5] = ["unshare", "--pid", "--fork", "--map-root-user", "--kill-child"];
     let works = Command::new(UNSHARE[0]).args(&UNSHARE[1..]).arg("true").status();
     if !works.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: `unshare --pid --map-root-user` is not available here (util-linux, user namespaces)");
+        eprintln!(
+            "skipped: `unshare --pid --map-root-user` is not available here (util-linux, user namespaces)"
+        );
         return;
     }
     let text = config("sgd", 3000, 500);

@@ -263,8 +263,18 @@ fn interrupted_sweep(dir: &Path, signal: i32, after: std::time::Duration) -> std
     child.wait_with_output().unwrap()
 }
 
-const SLOW_GRID: [&str; 10] =
-    ["--activation", "sigmoid", "--optimizer", "sgd", "--learning-rate", "0.000001", "--init", "small", "--seeds", "12"];
+const SLOW_GRID: [&str; 10] = [
+    "--activation",
+    "sigmoid",
+    "--optimizer",
+    "sgd",
+    "--learning-rate",
+    "0.000001",
+    "--init",
+    "small",
+    "--seeds",
+    "12",
+];
 
 /// The rows of sweep.csv without wall_seconds, which no two runs share.
 fn without_times(folder: &Path) -> Vec<Vec<String>> {
@@ -279,7 +289,8 @@ fn an_interrupted_sweep_says_what_it_did_not_finish_and_the_printed_command_cont
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let said = stderr(&out);
     let counts = said.split("Ctrl-C: ").nth(1).unwrap_or_default();
-    let numbers: Vec<usize> = counts.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+    let numbers: Vec<usize> =
+        counts.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
     assert!(numbers.len() >= 4 && numbers[1] == 12, "finished of 12, cut short, never started: {said}");
     assert_eq!(numbers[0] + numbers[2] + numbers[3], 12, "every run accounted for: {said}");
     let folder = dir.path().join("artifacts/question-sweep-sweep");
@@ -316,13 +327,18 @@ fn an_interrupted_sweep_never_replaces_a_complete_one() {
     args.extend(SLOW_GRID);
     assert!(gatenet(&args, dir.path()).status.success());
     let folder = dir.path().join("artifacts/question-sweep-sweep");
-    let complete: Vec<Vec<u8>> =
-        ["sweep.csv", "sweep.md", "sweep.png"].iter().map(|f| std::fs::read(folder.join(f)).unwrap()).collect();
+    let complete: Vec<Vec<u8>> = ["sweep.csv", "sweep.md", "sweep.png"]
+        .iter()
+        .map(|f| std::fs::read(folder.join(f)).unwrap())
+        .collect();
     let out = interrupted_sweep(dir.path(), libc::SIGTERM, std::time::Duration::from_millis(600));
     assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
     assert!(stderr(&out).contains("question-sweep-sweep/interrupted/"), "{}", stderr(&out));
     for (file, bytes) in ["sweep.csv", "sweep.md", "sweep.png"].iter().zip(complete) {
-        assert!(std::fs::read(folder.join(file)).unwrap() == bytes, "{file} of the complete sweep was changed");
+        assert!(
+            std::fs::read(folder.join(file)).unwrap() == bytes,
+            "{file} of the complete sweep was changed"
+        );
     }
     assert!(folder.join("interrupted/sweep.md").is_file());
 }
