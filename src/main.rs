@@ -2,15 +2,15 @@
 //! Nothing else in gatenet prints an error or exits.
 
 use clap::Parser;
-use gatenet::artifacts::RunDir;
 use gatenet::cli::{Cli, Command, RunArgs};
+use gatenet::commands::gradcheck::gradcheck;
+use gatenet::commands::predict::{Request, predict};
+use gatenet::commands::report::report;
+use gatenet::commands::sweep;
 use gatenet::config::Config;
 use gatenet::failure::{DIVERGED, Failure, RUNTIME_FAILURE};
-use gatenet::gradcheck::gradcheck;
-use gatenet::predict::{Request, predict};
-use gatenet::report::report;
-use gatenet::sweep;
-use gatenet::train::{Outcome, RunOptions, train};
+use gatenet::run::folder::RunDir;
+use gatenet::training::train::{Outcome, RunOptions, train};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -116,7 +116,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 let option = format!("--{}", key.trim_start_matches("sweep.").replace('_', "-"));
                 return Err(Failure::usage(format!("{option} (or {key}): {message}")));
             }
-            gatenet::interrupt::install();
+            gatenet::training::interrupt::install();
             let folder = RunDir::new(&run.artifacts, &format!("{}-sweep", config.name()));
             if let Some((k, n)) = worker {
                 let plan = sweep::plan(&config, &grid, &folder, run.resume)?;
@@ -143,7 +143,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             if let Some(message) = &swept.interrupted {
                 say!(stderr, "{message}\n");
             }
-            Ok(if gatenet::interrupt::requested() { gatenet::interrupt::exit_code() } else { 0 })
+            Ok(if gatenet::training::interrupt::requested() {
+                gatenet::training::interrupt::exit_code()
+            } else {
+                0
+            })
         }
         (Some(Command::Report { run }), _) => {
             show(&report(&run)?);
@@ -160,7 +164,7 @@ fn train_config(path: &Path, args: &RunArgs, quiet: bool, warn: bool) -> Result<
     let config = load(path)?;
     let run = RunDir::new(&args.artifacts, config.name());
     let resume = (args.resume || args.resume_from.is_some()).then_some(args.resume_from);
-    gatenet::interrupt::install();
+    gatenet::training::interrupt::install();
     let outcome = train(&config, &run, &RunOptions { resume, quiet, warn })?;
     let folder = run.path().display().to_string();
     match outcome {
@@ -182,12 +186,12 @@ fn train_config(path: &Path, args: &RunArgs, quiet: bool, warn: bool) -> Result<
         }
         Outcome::Interrupted { epoch } => {
             let again = gatenet::shell::resume_command(path, &args.artifacts);
-            let cause = gatenet::interrupt::cause();
+            let cause = gatenet::training::interrupt::cause();
             say!(
                 stderr,
                 "interrupted: epoch {epoch} finished and saved in {folder}/ ({cause}); continue with `{again}`\n"
             );
-            Ok(gatenet::interrupt::exit_code())
+            Ok(gatenet::training::interrupt::exit_code())
         }
     }
 }
@@ -229,7 +233,7 @@ fn override_list<T: serde::de::DeserializeOwned>(
             // Numbers and names both go through TOML, as in a config file.
             let value = item.parse::<f64>().map_or(toml::Value::String(item.into()), toml::Value::Float);
             value.try_into().map_err(|e: toml::de::Error| {
-                let why = gatenet::config_file::explain(e.message().trim_end().to_string(), None);
+                let why = gatenet::config::load::explain(e.message().trim_end().to_string(), None);
                 Failure::usage(format!("{flag}: {item:?} is not valid: {why}"))
             })
         })

@@ -34,13 +34,13 @@ macro_rules! display_by_name {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activation::{Activation, OutputActivation};
-    use crate::backend::{Adapter, BackendName};
-    use crate::data::Gate;
-    use crate::init::Init;
-    use crate::loss::Loss;
-    use crate::optim::{OptimizerName, Schedule};
-    use crate::synthetic::Synthetic;
+    use crate::data::synthetic::Synthetic;
+    use crate::data::table::Gate;
+    use crate::model::activation::{Activation, OutputActivation};
+    use crate::model::init::Init;
+    use crate::model::loss::Loss;
+    use crate::training::backend::{Adapter, BackendName};
+    use crate::training::optim::{OptimizerName, Schedule};
 
     /// Every variant of an enum, found by trying the names serde's own error lists.
     fn every<T: for<'a> Deserialize<'a> + Serialize + std::fmt::Display + PartialEq + std::fmt::Debug>()

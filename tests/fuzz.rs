@@ -14,9 +14,9 @@
 //! `GATENET_FUZZ_SECONDS=600 cargo test --release --test fuzz`.
 
 use gatenet::config::Config;
-use gatenet::csv_data::{CsvData, Request, Schema, read_features};
-use gatenet::init::SplitMix64;
-use gatenet::metrics::CutCsv;
+use gatenet::data::csv::{CsvData, Request, Schema, read_features};
+use gatenet::model::init::SplitMix64;
+use gatenet::run::metrics::CutCsv;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -356,13 +356,13 @@ fn the_sweep_csv_reader_that_sweep_resume_trusts_never_panics() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let written = dir.path().join("a/or-sweep/sweep.csv");
     // What a sweep writes, it reads back: every name and number.
-    assert_eq!(gatenet::sweep::read(&written).unwrap().len(), 4);
+    assert_eq!(gatenet::commands::sweep::read(&written).unwrap().len(), 4);
     let corpus = vec![std::fs::read(&written).unwrap()];
     let tokens = [",", "\n", "\"", "nan", "-1", "1e309", "", "finished", "cut_short", "leaky_relu", "\u{0}"];
     let path = dir.path().join("sweep.csv");
     fuzz("sweep.csv", corpus, &tokens, |bytes| {
         std::fs::write(&path, bytes).unwrap();
-        match gatenet::sweep::read(&path) {
+        match gatenet::commands::sweep::read(&path) {
             Ok(results) => !results.is_empty(),
             Err(message) => {
                 assert!(message.contains("sweep.csv"), "the error names the file: {message}");

@@ -2,13 +2,13 @@
 //! checkpoint to continue from found and verified, newer leftovers removed, and metrics.csv cut
 //! back to that checkpoint's epoch. Nothing is changed on disk until every check has passed.
 
-use crate::artifacts::Part;
-use crate::artifacts::{RunDir, write_atomic};
-use crate::checkpoint;
 use crate::config::Config;
 use crate::failure::Failure;
-use crate::metrics::{CutCsv, EpochRow};
-use crate::model::Mlp;
+use crate::model::mlp::Mlp;
+use crate::run::checkpoint;
+use crate::run::folder::Part;
+use crate::run::folder::{RunDir, write_atomic};
+use crate::run::metrics::{CutCsv, EpochRow};
 use burn::module::Module;
 
 /// A run ready to continue after `epoch`.
@@ -70,7 +70,7 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
     config.model.init = stored.model.init;
     refuse_fixed(&folder, &stored.changes(&config), "the run's config.toml")?;
     if let Some(schema) = &config.data.schema {
-        let stored = crate::csv_data::Schema::read(&run.data_schema())
+        let stored = crate::data::csv::Schema::read(&run.data_schema())
             .map_err(|e| Failure::usage(format!("cannot resume {folder}/: {e}")))?;
         if stored.sha256 != schema.sha256 {
             return Err(Failure::usage(format!(

@@ -3,8 +3,8 @@
 //! a [`Schema`] (column names, classes, feature scaling) that the run folder keeps as
 //! `data.json`, so that `predict` reads new rows the way training did.
 
-use crate::config_file::{read_bytes, suggest};
-use crate::data::Table;
+use crate::config::load::{read_bytes, suggest};
+use crate::data::table::Table;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -96,7 +96,7 @@ impl CsvData {
     pub fn read(path: &Path, request: &Request) -> Result<CsvData, String> {
         let shown = path.display();
         let bytes = read_bytes(path, "CSV", MAX_CSV_BYTES).map_err(|e| format!("{shown}: {e}"))?;
-        let sha256 = crate::checkpoint::sha256(&bytes);
+        let sha256 = crate::run::checkpoint::sha256(&bytes);
         let text = utf8(bytes).map_err(|e| format!("{shown}: {e}"))?;
         let mut reader = Rows::new(&text).map_err(|e| format!("{shown}: {e}"))?;
         let header = reader.header.clone();

@@ -7,11 +7,11 @@
 //! memory. Burn's default loop hands every item to metric threads and back (about 160 µs of
 //! every epoch and 35 µs of every step on this project's machine, BENCHMARKS.md).
 
-use crate::measures::{EpochSums, Measured, StepOutput};
-use crate::metrics::{EpochRow, MetricsCsv};
-use crate::model::Mlp;
-use crate::renderer::Progress;
-use crate::stopping::{Ending, Planned, SaveSchedule, StopRules};
+use crate::model::mlp::Mlp;
+use crate::run::metrics::{EpochRow, MetricsCsv};
+use crate::training::measures::{EpochSums, Measured, StepOutput};
+use crate::training::progress::Progress;
+use crate::training::stopping::{Ending, Planned, SaveSchedule, StopRules};
 use burn::module::Module;
 use burn::train::{
     InferenceStep, Learner, SupervisedLearningStrategy, SupervisedTrainingEventProcessor, TrainLoader,

@@ -3,8 +3,8 @@
 //! every problem reported at once with file, line, column, dotted key, what was expected and
 //! what was found, and the nearest valid name.
 
+use crate::commands::sweep::SweepSection;
 use crate::config::{Config, DataSection, ModelSection, OptimizerSection, TrainingSection, list};
-use crate::sweep::SweepSection;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -105,13 +105,13 @@ fn read_csv(config: &mut Config, path: &Path, problems: &[Problem]) -> Result<()
     if !(share > 0.0 && share <= 0.9) {
         return Ok(()); // reported by validate()
     }
-    let request = crate::csv_data::Request {
+    let request = crate::data::csv::Request {
         targets,
         features: data.features.as_deref(),
         valid_fraction: share,
         seed: config.seed,
     };
-    let read = crate::csv_data::CsvData::read(&file, &request)?;
+    let read = crate::data::csv::CsvData::read(&file, &request)?;
     data.csv = Some(file.to_string_lossy().into_owned());
     data.schema = Some(std::sync::Arc::new(read.schema));
     data.csv_rows = Some((std::sync::Arc::new(read.train), std::sync::Arc::new(read.valid)));

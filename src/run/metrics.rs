@@ -1,7 +1,7 @@
 //! `metrics.csv`: one row per epoch, its header, writing rows as epochs end, and reading the
 //! rows back for a resume.
 
-use crate::health;
+use crate::model::health;
 use std::io::Write;
 use std::path::Path;
 
@@ -159,7 +159,7 @@ impl CutCsv {
 
     /// Replaces the file with the cut rows, atomically, and opens it for appending.
     pub fn write(&self, path: &Path) -> Result<std::fs::File, String> {
-        crate::artifacts::write_atomic(path, self.text.as_bytes())?;
+        crate::run::folder::write_atomic(path, self.text.as_bytes())?;
         std::fs::OpenOptions::new()
             .append(true)
             .open(path)

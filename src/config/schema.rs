@@ -3,16 +3,16 @@
 //! `config_file.rs` (which reads the file and reports its problems) reads a config string.
 //! Burn's `#[derive(Config)]` is not used for the file because it silently ignores unknown keys.
 
-use crate::activation::{Activation, OutputActivation};
-use crate::backend::{Adapter, BackendName};
-pub use crate::config_file::{ConfigError, Problem};
-use crate::csv_data::Schema;
-use crate::data::{Gate, MAX_GATE_INPUTS, Table};
-use crate::init::Init;
-use crate::loss::Loss;
-use crate::optim::{OptimizerName, Schedule};
-use crate::sweep::SweepSection;
-use crate::synthetic::Synthetic;
+use crate::commands::sweep::SweepSection;
+pub use crate::config::load::{ConfigError, Problem};
+use crate::data::csv::Schema;
+use crate::data::synthetic::Synthetic;
+use crate::data::table::{Gate, MAX_GATE_INPUTS, Table};
+use crate::model::activation::{Activation, OutputActivation};
+use crate::model::init::Init;
+use crate::model::loss::Loss;
+use crate::training::backend::{Adapter, BackendName};
+use crate::training::optim::{OptimizerName, Schedule};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
@@ -765,8 +765,9 @@ impl Config {
         let model = f32s(parameters) * 5.0;
         // Each layer's output and its gradient for a training batch; the validation pass and
         // the before/after outputs evaluate at most all rows, or 1,000, at once.
-        let evaluated =
-            batch.max(self.data.valid_rows_or(rows).min(rows)).max(rows.min(crate::summary::LISTED_ROWS));
+        let evaluated = batch
+            .max(self.data.valid_rows_or(rows).min(rows))
+            .max(rows.min(crate::run::summary::LISTED_ROWS));
         let activations = f32s(widths.iter().sum::<usize>() * evaluated) * 3.0;
         // The rows, each with its inputs and targets.
         let data = f32s(rows * (inputs + outputs)) * 1.25;

@@ -2,9 +2,9 @@
 //! with the outputs before and after training side by side).
 
 use crate::config::Config;
-use crate::data::Table;
-use crate::diagnosis::{Finding, diagnose};
-use crate::metrics::EpochRow;
+use crate::data::table::Table;
+use crate::run::diagnosis::{Finding, diagnose};
+use crate::run::metrics::EpochRow;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt::Write;
 

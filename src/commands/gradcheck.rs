@@ -9,8 +9,8 @@
 
 use crate::config::Config;
 use crate::failure::Failure;
-use crate::init::SplitMix64;
-use crate::model::Mlp;
+use crate::model::init::SplitMix64;
+use crate::model::mlp::Mlp;
 use burn::module::{Module, Param, ParamId};
 use burn::nn::Linear;
 use burn::tensor::{Device, FloatDType, Tensor, TensorData};

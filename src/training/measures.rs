@@ -10,9 +10,9 @@
 //! - largest error: the largest over the batches, NaN as soon as any batch's is;
 //! - layer health: the mean over the batches, column by column.
 
-use crate::activation::Activation;
-use crate::health;
-use crate::metrics::EpochRow;
+use crate::model::activation::Activation;
+use crate::model::health;
+use crate::run::metrics::EpochRow;
 use burn::tensor::{ExecutionError, Tensor};
 use burn::train::ItemLazy;
 

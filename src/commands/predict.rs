@@ -2,14 +2,14 @@
 //! rows given with `--input`, or a CSV file. It runs on the CPU (ndarray) whatever backend
 //! trained it: the weights are device-free burnpack files.
 
-use crate::artifacts::RunDir;
-use crate::checkpoint;
 use crate::config::Config;
-use crate::csv_data::{self, CsvData};
-use crate::data::Table;
+use crate::data::csv::{self as csv_data, CsvData};
+use crate::data::table::Table;
 use crate::failure::Failure;
-use crate::model::Mlp;
-use crate::summary::join;
+use crate::model::mlp::Mlp;
+use crate::run::checkpoint;
+use crate::run::folder::RunDir;
+use crate::run::summary::join;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use std::fmt::Write;
@@ -207,7 +207,7 @@ fn load_model(run: &RunDir, config: &Config, epoch: Option<usize>) -> Result<(Ml
             // Checked against its manifest before Burn reads it.
             checkpoint::find(run, Some(epoch)).map_err(Failure::usage)?;
             (
-                run.checkpoint_file(crate::artifacts::Part::Model, epoch),
+                run.checkpoint_file(crate::run::folder::Part::Model, epoch),
                 format!("checkpoint of epoch {epoch}"),
             )
         }
@@ -222,7 +222,11 @@ fn load_model(run: &RunDir, config: &Config, epoch: Option<usize>) -> Result<(Ml
         check_model(run, &path)?;
     }
     let model = empty.try_load_file(&path).map_err(|e| {
-        Failure::usage(format!("cannot load {}: {}", path.display(), crate::checkpoint::record_error(&e)))
+        Failure::usage(format!(
+            "cannot load {}: {}",
+            path.display(),
+            crate::run::checkpoint::record_error(&e)
+        ))
     })?;
     Ok((model, source))
 }
@@ -287,8 +291,8 @@ fn parse_row(text: &str, width: usize) -> Result<Vec<f32>, String> {
 /// Rows of a CSV file with `width` numbers each; a first line that is not numbers is a header.
 fn read_csv(path: &Path, width: usize) -> Result<Vec<f32>, Failure> {
     let shown = path.display();
-    let bytes = crate::config_file::read_bytes(path, "CSV", crate::csv_data::MAX_CSV_BYTES);
-    let text = bytes.and_then(crate::csv_data::utf8).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
+    let bytes = crate::config::load::read_bytes(path, "CSV", crate::data::csv::MAX_CSV_BYTES);
+    let text = bytes.and_then(crate::data::csv::utf8).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
     let mut rows = Vec::new();
     for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         match parse_row(line, width) {

@@ -3,9 +3,9 @@
 //! Ctrl-C, or no improvement for `training.patience` epochs. An epoch that ends the run is
 //! saved (unless it diverged); Burn's checkpointer carries out the saves the loop plans.
 
-use crate::checkpoint::Manifests;
-use crate::interrupt;
-use crate::metrics::EpochRow;
+use crate::run::checkpoint::Manifests;
+use crate::run::metrics::EpochRow;
+use crate::training::interrupt;
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
 use burn::train::metric::store::EventStoreClient;
 use std::sync::{Arc, Mutex};

@@ -1,9 +1,9 @@
 //! `gatenet report RUN_DIR`: what a run folder says about its run, from the artifacts alone.
 
-use crate::artifacts::RunDir;
+use crate::commands::predict::load_run_config;
 use crate::failure::Failure;
-use crate::predict::load_run_config;
-use crate::summary::Summary;
+use crate::run::folder::RunDir;
+use crate::run::summary::Summary;
 use std::fmt::Write;
 use std::path::Path;
 

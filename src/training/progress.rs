@@ -3,7 +3,7 @@
 //! renderers print a debug line per batch, or take over the terminal; gatenet hands Burn a
 //! silent one, and its epoch loop draws this line itself.
 
-use crate::metrics::EpochRow;
+use crate::run::metrics::EpochRow;
 use burn::train::LearnerSummary;
 use burn::train::logger::MetricLogger;
 use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};

@@ -1,22 +1,22 @@
 //! One training run, driven by Burn's Learner: the network's train and inference steps, and
 //! [`train`], which reads top to bottom as the whole run.
 
-use crate::activation::OutputActivation;
-use crate::artifacts::{Part, RunDir, write_atomic};
-use crate::checkpoint::{Manifests, SafeCheckpointer};
 use crate::config::Config;
-use crate::data::{Table, XyBatch, XyLoader};
+use crate::data::table::{Table, XyBatch, XyLoader};
 use crate::failure::Failure;
-use crate::measures::StepOutput;
-use crate::metrics::{EpochRow, MetricsCsv, create_csv};
-use crate::model::Mlp;
-use crate::optim::{optimizer, schedule};
-use crate::pictures;
-use crate::renderer::{Progress, Silent, Style};
-use crate::resume::{self, Plan, Resumed};
-use crate::stopping::{Ending, Planned, SaveSchedule, StopRules};
-use crate::strategy::{EpochLoop, LoopStart};
-use crate::summary::Summary;
+use crate::model::activation::OutputActivation;
+use crate::model::mlp::Mlp;
+use crate::run::checkpoint::{Manifests, SafeCheckpointer};
+use crate::run::folder::{Part, RunDir, write_atomic};
+use crate::run::metrics::{EpochRow, MetricsCsv, create_csv};
+use crate::run::pictures;
+use crate::run::resume::{self, Plan, Resumed};
+use crate::run::summary::Summary;
+use crate::training::measures::StepOutput;
+use crate::training::optim::{optimizer, schedule};
+use crate::training::progress::{Progress, Silent, Style};
+use crate::training::stopping::{Ending, Planned, SaveSchedule, StopRules};
+use crate::training::strategy::{EpochLoop, LoopStart};
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
@@ -155,8 +155,8 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
     let after = outputs(&model, &table, &device)?;
     let mut summary = Summary::new(&config, &table, before, after, &rows, started.elapsed().as_secs_f64());
     summary.model_sha256 =
-        std::fs::read(run.model()).ok().filter(|_| !diverged).map(|b| crate::checkpoint::sha256(&b));
-    summary.last_checkpoint = crate::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
+        std::fs::read(run.model()).ok().filter(|_| !diverged).map(|b| crate::run::checkpoint::sha256(&b));
+    summary.last_checkpoint = crate::run::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
     // A picture that cannot be drawn does not undo a finished run: it is reported, not fatal.
     if let Err(message) = pictures::draw(run, &rows, summary.converged_epoch, config.layers(), &model, &table)
     {
@@ -278,7 +278,7 @@ pub fn learn(
         return Err(Failure::runtime(format!("training stopped with an error: {error}")));
     }
     if let (Some(error), Some(run)) = (looped.write_error, &run) {
-        let kept = crate::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
+        let kept = crate::run::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
         let resume = match kept {
             Some(epoch) => {
                 format!("the checkpoint of epoch {epoch} is intact: make room, then continue with --resume")
@@ -318,7 +318,7 @@ fn fresh(config: &Config, run: &RunDir) -> Result<Resumed, Failure> {
 
 /// The network's answer for the rows summary.json lists, row-major.
 fn outputs(model: &Mlp, table: &Table, device: &Device) -> Result<Vec<f32>, Failure> {
-    let all: Vec<usize> = (0..table.rows().min(crate::summary::LISTED_ROWS)).collect();
+    let all: Vec<usize> = (0..table.rows().min(crate::run::summary::LISTED_ROWS)).collect();
     let batch = table.batch(&all, device);
     let data = model.forward(batch.inputs).into_data();
     data.try_to_vec::<f32>()

@@ -7,7 +7,7 @@
 //! written last, by atomic rename. Only an epoch with a manifest whose checksums match counts,
 //! and every file is checked, and parsed, before Burn is asked to load it.
 
-use crate::artifacts::{Part, RunDir, write_atomic};
+use crate::run::folder::{Part, RunDir, write_atomic};
 use burn::tensor::Bytes;
 use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
 use serde::{Deserialize, Serialize};

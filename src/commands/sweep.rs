@@ -3,15 +3,15 @@
 //! numbers rather than one lucky run. Every run is a Learner run kept in memory (no
 //! checkpoints); runs go in parallel, one worker process per core, each pinned to its core.
 
-use crate::activation::Activation;
-use crate::artifacts::{RunDir, write_atomic};
 use crate::config::Config;
 use crate::failure::Failure;
-use crate::init::Init;
-use crate::interrupt;
-use crate::optim::OptimizerName;
-use crate::renderer::Style;
-use crate::train::{Start, learn};
+use crate::model::activation::Activation;
+use crate::model::init::Init;
+use crate::run::folder::{RunDir, write_atomic};
+use crate::training::interrupt;
+use crate::training::optim::OptimizerName;
+use crate::training::progress::Style;
+use crate::training::train::{Start, learn};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 use std::sync::Mutex;
@@ -154,7 +154,7 @@ pub fn jobs(base: &Config, grid: &SweepSection) -> Vec<(Setting, u64)> {
 /// process do not scale on the CPU: Burn's autodiff graph is behind one process-wide lock, and
 /// two threads ran question-sweep's first two seeds in 9.3 s against 10.4 s on one core.
 pub fn sweep(base: &Config, jobs: &[(Setting, u64)], workers: usize) -> Result<Vec<RunResult>, Failure> {
-    if workers > 1 && base.backend != crate::backend::BackendName::Wgpu {
+    if workers > 1 && base.backend != crate::training::backend::BackendName::Wgpu {
         return in_processes(jobs, workers);
     }
     let device = base.backend.select(base.device).map_err(Failure::usage)?;
@@ -164,8 +164,8 @@ pub fn sweep(base: &Config, jobs: &[(Setting, u64)], workers: usize) -> Result<V
         for worker in 0..workers.max(1) {
             let (next, results, device) = (&next, &results, &device);
             scope.spawn(move || {
-                if base.backend != crate::backend::BackendName::Wgpu {
-                    crate::pin::pin_thread_to(worker);
+                if base.backend != crate::training::backend::BackendName::Wgpu {
+                    crate::training::pin::pin_thread_to(worker);
                 }
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
@@ -202,7 +202,7 @@ struct Reported {
 /// reports each as it ends. Interleaving gives each worker every n-th seed of every setting,
 /// so the workers' shares take about as long.
 pub fn work(base: &Config, jobs: &[(Setting, u64)], k: usize, n: usize, out: &mut dyn std::io::Write) {
-    crate::pin::pin_thread_to(k);
+    crate::training::pin::pin_thread_to(k);
     let Ok(device) = base.backend.select(base.device) else { return };
     for (index, (setting, seed)) in jobs.iter().cloned().enumerate().skip(k).step_by(n) {
         if interrupt::requested() {
@@ -331,7 +331,9 @@ fn run_one(base: &Config, setting: &Setting, seed: u64, device: &burn::tensor::D
         learn(&config, device, start, Style::Quiet, started)
     }));
     match learned {
-        Ok(Ok(learned)) if matches!(learned.end, Some((_, crate::stopping::Ending::Interrupted))) => {
+        Ok(Ok(learned))
+            if matches!(learned.end, Some((_, crate::training::stopping::Ending::Interrupted))) =>
+        {
             result.cut_short = true;
         }
         Ok(Ok(learned)) => {
@@ -482,7 +484,7 @@ pub fn write(
     let markdown = format!("# {title}\n\n{notes}{}", table(rows));
     write_atomic(&folder.sweep_md(), markdown.as_bytes()).map_err(Failure::runtime)?;
     let finished: Vec<RunResult> = results.iter().filter(|r| !r.cut_short).cloned().collect();
-    crate::pictures::sweep(&folder.sweep_png(), &finished, rows).map_err(Failure::runtime)
+    crate::run::pictures::sweep(&folder.sweep_png(), &finished, rows).map_err(Failure::runtime)
 }
 
 /// sweep.csv's `state` of a run that ended by itself (converged, or not, or failed)...
@@ -493,7 +495,7 @@ const CUT_SHORT: &str = "cut_short";
 /// The runs sweep.csv records, as written by [`write`]; the error names the file and line.
 pub fn read(path: &std::path::Path) -> Result<Vec<RunResult>, String> {
     let shown = path.display();
-    let bytes = crate::config_file::read_bytes(path, "CSV", crate::csv_data::MAX_CSV_BYTES)
+    let bytes = crate::config::load::read_bytes(path, "CSV", crate::data::csv::MAX_CSV_BYTES)
         .map_err(|e| format!("{shown}: {e}"))?;
     let mut reader = csv::Reader::from_reader(bytes.as_slice());
     let header = reader.headers().map_err(|e| format!("{shown}: {e}"))?.clone();

@@ -1,0 +1,7 @@
+//! The config file: its schema (the TOML's mirror, with defaults), how it is loaded (spans,
+//! problems, suggestions) and validated. The bottom layer of gatenet but for the data it names.
+
+pub mod load;
+pub mod schema;
+
+pub use schema::*;

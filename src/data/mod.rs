@@ -1,0 +1,6 @@
+//! What a network learns from: tables of rows, truth tables, synthetic 2-D datasets and CSV
+//! files, and the loader that batches them for Burn.
+
+pub mod csv;
+pub mod synthetic;
+pub mod table;

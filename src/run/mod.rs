@@ -1,0 +1,10 @@
+//! The run folder and what is in it: its paths and lock, checkpoints, metrics.csv, resuming,
+//! summary.json, the diagnosis and the pictures.
+
+pub mod checkpoint;
+pub mod diagnosis;
+pub mod folder;
+pub mod metrics;
+pub mod pictures;
+pub mod resume;
+pub mod summary;
