@@ -22,7 +22,7 @@
 //! peer (../shared/reference/candle) is measured too when its binary is built, as its README
 //! says, into ~/.cache/candle-reference (or the folder named by CANDLE_REFERENCE_BIN).
 
-use gatenet::model::init::SplitMix64;
+use gatenet::data::rng::SplitMix64;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;

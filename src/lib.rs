@@ -3,11 +3,13 @@
 //! each importing only from the ones below it (see README, Development):
 //! commands > training > run > model > config > data > the files at this level.
 
+pub mod checksum;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod data;
 pub mod failure;
+pub mod input;
 pub mod model;
 pub mod names;
 pub mod run;

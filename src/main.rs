@@ -78,9 +78,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     }
     match (cli.command, cli.config) {
         (Some(Command::Check { config }), _) => {
-            let config = load(&config)?;
-            // A comment, so that the output is still the config file it describes.
-            show(&format!("# {}\n{}", config.estimate(), config.to_toml()));
+            show(&gatenet::commands::check::check(&config)?);
             Ok(0)
         }
         (Some(Command::Train { config, run }), _) => train_config(&config, &run, quiet, warn),
@@ -137,7 +135,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             show(&format!(
                 "{}\n{}sweep: {}/ (sweep.csv, sweep.md, sweep.png)\n",
                 swept.title,
-                sweep::table(&sweep::rows(&swept.results)),
+                gatenet::run::sweep_results::table(&gatenet::run::sweep_results::rows(&swept.results)),
                 swept.folder.path().display()
             ));
             if let Some(message) = &swept.interrupted {

@@ -19,6 +19,32 @@ pub fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, String> {
         .map_err(|e| e.to_string())
 }
 
+/// " (did you mean "x"?)" for the valid name nearest to `found`, or nothing when none is near.
+pub fn suggest(found: &str, valid: &[String], quote: char) -> String {
+    let nearest = valid.iter().min_by_key(|v| edit_distance(found, v));
+    match nearest {
+        Some(v) if edit_distance(found, v) <= (found.len().max(v.len()) / 3).max(2) => {
+            format!(" (did you mean {quote}{v}{quote}?)")
+        }
+        _ => String::new(),
+    }
+}
+
+/// Levenshtein distance, case-insensitive.
+fn edit_distance(a: &str, b: &str) -> usize {
+    strsim::levenshtein(&a.to_lowercase(), &b.to_lowercase())
+}
+
+/// A setting that may be unset, as a message shows it: its value, or "nothing".
+pub fn shown<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or("nothing".into(), |v| v.to_string())
+}
+
+/// The names, quoted and comma-separated: `"a", "b", "c"`.
+pub fn list<T: std::fmt::Display>(names: &[T], quote: char) -> String {
+    names.iter().map(|n| format!("{quote}{n}{quote}")).collect::<Vec<_>>().join(", ")
+}
+
 /// `impl Display` with [`name`], for the config's enums.
 #[macro_export]
 macro_rules! display_by_name {
@@ -34,13 +60,13 @@ macro_rules! display_by_name {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Init;
+    use crate::config::Loss;
+    use crate::config::{Activation, OutputActivation};
+    use crate::config::{Adapter, BackendName};
+    use crate::config::{OptimizerName, Schedule};
     use crate::data::synthetic::Synthetic;
     use crate::data::table::Gate;
-    use crate::model::activation::{Activation, OutputActivation};
-    use crate::model::init::Init;
-    use crate::model::loss::Loss;
-    use crate::training::backend::{Adapter, BackendName};
-    use crate::training::optim::{OptimizerName, Schedule};
 
     /// Every variant of an enum, found by trying the names serde's own error lists.
     fn every<T: for<'a> Deserialize<'a> + Serialize + std::fmt::Display + PartialEq + std::fmt::Debug>()

@@ -15,7 +15,7 @@
 
 use gatenet::config::Config;
 use gatenet::data::csv::{CsvData, Request, Schema, read_features};
-use gatenet::model::init::SplitMix64;
+use gatenet::data::rng::SplitMix64;
 use gatenet::run::metrics::CutCsv;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -231,8 +231,12 @@ fn the_config_loader_never_panics() {
         match Config::load(&path) {
             Ok(config) => {
                 // What a run does with a loaded config before it allocates the network.
-                let _ = (config.to_toml(), config.estimate().to_string(), config.layers());
-                let _ = config.changes(&config);
+                let _ = (
+                    config.to_toml(),
+                    gatenet::commands::check::estimate(&config).to_string(),
+                    config.layers(),
+                );
+                let _ = gatenet::run::changes::changes(&config, &config);
                 true
             }
             Err(error) => {
@@ -356,13 +360,13 @@ fn the_sweep_csv_reader_that_sweep_resume_trusts_never_panics() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let written = dir.path().join("a/or-sweep/sweep.csv");
     // What a sweep writes, it reads back: every name and number.
-    assert_eq!(gatenet::commands::sweep::read(&written).unwrap().len(), 4);
+    assert_eq!(gatenet::run::sweep_results::read(&written).unwrap().len(), 4);
     let corpus = vec![std::fs::read(&written).unwrap()];
     let tokens = [",", "\n", "\"", "nan", "-1", "1e309", "", "finished", "cut_short", "leaky_relu", "\u{0}"];
     let path = dir.path().join("sweep.csv");
     fuzz("sweep.csv", corpus, &tokens, |bytes| {
         std::fs::write(&path, bytes).unwrap();
-        match gatenet::commands::sweep::read(&path) {
+        match gatenet::run::sweep_results::read(&path) {
             Ok(results) => !results.is_empty(),
             Err(message) => {
                 assert!(message.contains("sweep.csv"), "the error names the file: {message}");

@@ -8,8 +8,8 @@
 //! (for gradients that are zero or nearly so, where a relative error means nothing).
 
 use crate::config::Config;
+use crate::data::rng::SplitMix64;
 use crate::failure::Failure;
-use crate::model::init::SplitMix64;
 use crate::model::mlp::Mlp;
 use burn::module::{Module, Param, ParamId};
 use burn::nn::Linear;

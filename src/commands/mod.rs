@@ -1,6 +1,7 @@
 //! What the command line runs, one file a command: each loads its input, calls the layers
 //! below, and returns what `main` prints.
 
+pub mod check;
 pub mod gradcheck;
 pub mod predict;
 pub mod report;

@@ -246,7 +246,7 @@ fn check_model(run: &RunDir, path: &Path) -> Result<(), Failure> {
     };
     let bytes =
         std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
-    if checkpoint::sha256(&bytes) != expected {
+    if crate::checksum::sha256(&bytes) != expected {
         return Err(Failure::usage(format!(
             "{} is damaged: it no longer matches the SHA-256 that summary.json recorded when it was written; predict from a checkpoint with --epoch N, or train the run again",
             path.display()
@@ -291,7 +291,7 @@ fn parse_row(text: &str, width: usize) -> Result<Vec<f32>, String> {
 /// Rows of a CSV file with `width` numbers each; a first line that is not numbers is a header.
 fn read_csv(path: &Path, width: usize) -> Result<Vec<f32>, Failure> {
     let shown = path.display();
-    let bytes = crate::config::load::read_bytes(path, "CSV", crate::data::csv::MAX_CSV_BYTES);
+    let bytes = crate::input::read_bytes(path, "CSV", crate::data::csv::MAX_CSV_BYTES);
     let text = bytes.and_then(crate::data::csv::utf8).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
     let mut rows = Vec::new();
     for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {

@@ -3,113 +3,19 @@
 //! numbers rather than one lucky run. Every run is a Learner run kept in memory (no
 //! checkpoints); runs go in parallel, one worker process per core, each pinned to its core.
 
-use crate::config::Config;
+use crate::config::{Config, SweepSection};
 use crate::failure::Failure;
-use crate::model::activation::Activation;
-use crate::model::init::Init;
-use crate::run::folder::{RunDir, write_atomic};
+use crate::run::folder::RunDir;
+use crate::run::sweep_results::{
+    INTERRUPTED, Row, RunResult, Setting, interrupted, marked, read, rows, write,
+};
 use crate::training::interrupt;
-use crate::training::optim::OptimizerName;
 use crate::training::progress::Style;
 use crate::training::train::{Start, learn};
 use serde::{Deserialize, Serialize};
-use std::fmt::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-
-/// `[sweep]` in a config, or the same lists on the command line (which win). A list left
-/// out (empty here) keeps the config's own setting; a file cannot write an empty one.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct SweepSection {
-    pub activation: Vec<Activation>,
-    pub optimizer: Vec<OptimizerName>,
-    pub learning_rate: Vec<f64>,
-    pub init: Vec<Init>,
-    /// Seeds 0 to seeds - 1 for every combination. Default 20.
-    pub seeds: usize,
-}
-
-impl Default for SweepSection {
-    fn default() -> Self {
-        SweepSection {
-            activation: Vec::new(),
-            optimizer: Vec::new(),
-            learning_rate: Vec::new(),
-            init: Vec::new(),
-            seeds: 20,
-        }
-    }
-}
-
-/// One combination of settings.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Setting {
-    pub activation: Activation,
-    pub optimizer: OptimizerName,
-    pub learning_rate: f64,
-    pub init: Init,
-}
-
-impl Setting {
-    pub fn label(&self) -> String {
-        format!("{} {} lr {} init {}", self.activation, self.optimizer, self.learning_rate, self.init)
-    }
-
-    /// `base` with this setting and seed; the optimizer's own defaults are filled in anew.
-    fn apply(&self, base: &Config, seed: u64) -> Result<Config, String> {
-        let mut config = base.clone();
-        config.seed = seed;
-        config.model.activation = self.activation;
-        config.model.init = self.init;
-        let opt = &mut config.optimizer;
-        if opt.name != self.optimizer {
-            (opt.momentum, opt.epsilon, opt.beta1, opt.beta2) = (None, None, None, None);
-        }
-        opt.name = self.optimizer;
-        opt.learning_rate = self.learning_rate;
-        let problems = config.validate();
-        if let Some((key, message)) = problems.first() {
-            return Err(format!("{key}: {message}"));
-        }
-        Ok(config.resolved())
-    }
-}
-
-/// One run's outcome: a row of sweep.csv.
-#[derive(Clone, Debug)]
-pub struct RunResult {
-    pub setting: Setting,
-    pub seed: u64,
-    pub converged_epoch: Option<usize>,
-    pub final_loss: f64,
-    /// The last epoch's validation accuracy: what compares settings of a run without a
-    /// tolerance (synthetic or CSV data, trained to a number of epochs or to `patience`).
-    pub valid_accuracy: f64,
-    pub wall_seconds: f64,
-    /// Why the run failed to run at all; such runs count as not converged.
-    pub error: Option<String>,
-    /// A signal stopped the sweep during this run: it neither converged nor failed, and a
-    /// continued sweep runs it again.
-    pub cut_short: bool,
-}
-
-impl RunResult {
-    /// A run of `setting` and `seed` before anything is known of it.
-    fn not_run(setting: &Setting, seed: u64) -> RunResult {
-        RunResult {
-            setting: setting.clone(),
-            seed,
-            converged_epoch: None,
-            final_loss: f64::NAN,
-            valid_accuracy: f64::NAN,
-            wall_seconds: 0.0,
-            error: None,
-            cut_short: false,
-        }
-    }
-}
 
 /// Every combination of the grid, in a fixed order.
 pub fn settings(base: &Config, grid: &SweepSection) -> Vec<Setting> {
@@ -154,7 +60,7 @@ pub fn jobs(base: &Config, grid: &SweepSection) -> Vec<(Setting, u64)> {
 /// process do not scale on the CPU: Burn's autodiff graph is behind one process-wide lock, and
 /// two threads ran question-sweep's first two seeds in 9.3 s against 10.4 s on one core.
 pub fn sweep(base: &Config, jobs: &[(Setting, u64)], workers: usize) -> Result<Vec<RunResult>, Failure> {
-    if workers > 1 && base.backend != crate::training::backend::BackendName::Wgpu {
+    if workers > 1 && base.backend != crate::config::BackendName::Wgpu {
         return in_processes(jobs, workers);
     }
     let device = base.backend.select(base.device).map_err(Failure::usage)?;
@@ -164,7 +70,7 @@ pub fn sweep(base: &Config, jobs: &[(Setting, u64)], workers: usize) -> Result<V
         for worker in 0..workers.max(1) {
             let (next, results, device) = (&next, &results, &device);
             scope.spawn(move || {
-                if base.backend != crate::training::backend::BackendName::Wgpu {
+                if base.backend != crate::config::BackendName::Wgpu {
                     crate::training::pin::pin_thread_to(worker);
                 }
                 loop {
@@ -350,206 +256,6 @@ fn run_one(base: &Config, setting: &Setting, seed: u64, device: &burn::tensor::D
     result
 }
 
-/// Per-combination statistics, one row per setting.
-pub struct Row {
-    pub setting: Setting,
-    pub runs: usize,
-    pub converged: usize,
-    /// Median, min and max epochs to converge over the converged runs.
-    pub epochs: Option<(f64, usize, usize)>,
-    /// Over the runs that ran (NaN when none did).
-    pub median_valid_accuracy: f64,
-    pub median_wall_seconds: f64,
-}
-
-/// The table's rows, of the runs that finished (a run cut short says nothing of its setting).
-pub fn rows(results: &[RunResult]) -> Vec<Row> {
-    let results: Vec<&RunResult> = results.iter().filter(|r| !r.cut_short).collect();
-    let mut settings: Vec<Setting> = Vec::new();
-    for r in &results {
-        if !settings.contains(&r.setting) {
-            settings.push(r.setting.clone());
-        }
-    }
-    settings
-        .into_iter()
-        .map(|setting| {
-            let runs: Vec<&RunResult> = results.iter().copied().filter(|r| r.setting == setting).collect();
-            let mut epochs: Vec<usize> = runs.iter().filter_map(|r| r.converged_epoch).collect();
-            epochs.sort_unstable();
-            let mut walls: Vec<f64> = runs.iter().map(|r| r.wall_seconds).collect();
-            walls.sort_by(f64::total_cmp);
-            let mut accuracies: Vec<f64> =
-                runs.iter().map(|r| r.valid_accuracy).filter(|a| !a.is_nan()).collect();
-            accuracies.sort_by(f64::total_cmp);
-            Row {
-                setting,
-                runs: runs.len(),
-                converged: epochs.len(),
-                epochs: (!epochs.is_empty()).then(|| {
-                    (
-                        median(&epochs.iter().map(|&e| e as f64).collect::<Vec<_>>()),
-                        epochs[0],
-                        epochs[epochs.len() - 1],
-                    )
-                }),
-                median_valid_accuracy: median(&accuracies),
-                median_wall_seconds: median(&walls),
-            }
-        })
-        .collect()
-}
-
-fn median(sorted: &[f64]) -> f64 {
-    match sorted.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-    }
-}
-
-/// The per-combination table, as Markdown (sweep.md and the terminal).
-pub fn table(rows: &[Row]) -> String {
-    let mut out = String::from(
-        "| setting | converged | median epochs | min | max | median valid accuracy | median wall ms |\n|---|---|---|---|---|---|---|\n",
-    );
-    for row in rows {
-        let (median, min, max) = match row.epochs {
-            Some((median, min, max)) => (format!("{median}"), min.to_string(), max.to_string()),
-            None => ("-".into(), "-".into(), "-".into()),
-        };
-        let accuracy = match row.median_valid_accuracy {
-            a if a.is_nan() => "-".to_string(),
-            a => format!("{:.1}%", 100.0 * a),
-        };
-        let _ = writeln!(
-            out,
-            "| {} | {}/{} | {median} | {min} | {max} | {accuracy} | {:.1} |",
-            row.setting.label(),
-            row.converged,
-            row.runs,
-            row.median_wall_seconds * 1e3
-        );
-    }
-    out
-}
-
-/// sweep.csv's columns, in order.
-const COLUMNS: [&str; 12] = [
-    "activation",
-    "optimizer",
-    "learning_rate",
-    "init",
-    "seed",
-    "converged",
-    "epochs_to_converge",
-    "final_loss",
-    "wall_seconds",
-    "valid_accuracy",
-    "error",
-    "state",
-];
-
-/// Writes sweep.csv, sweep.md and sweep.png into `folder`; `notes` go under sweep.md's title.
-pub fn write(
-    folder: &RunDir,
-    results: &[RunResult],
-    rows: &[Row],
-    title: &str,
-    notes: &str,
-) -> Result<(), Failure> {
-    std::fs::create_dir_all(folder.path())
-        .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", folder.path().display())))?;
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    let _ = csv.write_record(COLUMNS);
-    for r in results {
-        let s = &r.setting;
-        let _ = csv.write_record([
-            s.activation.to_string(),
-            s.optimizer.to_string(),
-            s.learning_rate.to_string(),
-            s.init.to_string(),
-            r.seed.to_string(),
-            r.converged_epoch.is_some().to_string(),
-            r.converged_epoch.map_or(String::new(), |e| e.to_string()),
-            r.final_loss.to_string(),
-            format!("{:.6}", r.wall_seconds),
-            format!("{:.4}", r.valid_accuracy),
-            r.error.clone().unwrap_or_default(),
-            if r.cut_short { CUT_SHORT } else { FINISHED }.to_string(),
-        ]);
-    }
-    let csv = csv.into_inner().map_err(|e| Failure::runtime(format!("cannot write sweep.csv: {e}")))?;
-    write_atomic(&folder.sweep_csv(), &csv).map_err(Failure::runtime)?;
-    let markdown = format!("# {title}\n\n{notes}{}", table(rows));
-    write_atomic(&folder.sweep_md(), markdown.as_bytes()).map_err(Failure::runtime)?;
-    let finished: Vec<RunResult> = results.iter().filter(|r| !r.cut_short).cloned().collect();
-    crate::run::pictures::sweep(&folder.sweep_png(), &finished, rows).map_err(Failure::runtime)
-}
-
-/// sweep.csv's `state` of a run that ended by itself (converged, or not, or failed)...
-const FINISHED: &str = "finished";
-/// ... and of one a signal stopped.
-const CUT_SHORT: &str = "cut_short";
-
-/// The runs sweep.csv records, as written by [`write`]; the error names the file and line.
-pub fn read(path: &std::path::Path) -> Result<Vec<RunResult>, String> {
-    let shown = path.display();
-    let bytes = crate::config::load::read_bytes(path, "CSV", crate::data::csv::MAX_CSV_BYTES)
-        .map_err(|e| format!("{shown}: {e}"))?;
-    let mut reader = csv::Reader::from_reader(bytes.as_slice());
-    let header = reader.headers().map_err(|e| format!("{shown}: {e}"))?.clone();
-    if header.iter().ne(COLUMNS) {
-        return Err(format!(
-            "{shown}: expected the header {}, found {}",
-            COLUMNS.join(","),
-            header.iter().collect::<Vec<_>>().join(",")
-        ));
-    }
-    let mut results = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let damaged = |what: &str| {
-            format!("{shown}:{line}: {what}; the file is damaged (it is written by gatenet sweep)")
-        };
-        let record = record.map_err(|e| damaged(&e.to_string()))?;
-        let cell = |k: usize| record.get(k).unwrap_or_default();
-        let number = |k: usize| {
-            cell(k)
-                .parse::<f64>()
-                .map_err(|_| damaged(&format!("{} is not a number: {:?}", COLUMNS[k], cell(k))))
-        };
-        let setting = Setting {
-            activation: crate::names::parse(cell(0)).map_err(|e| damaged(&e))?,
-            optimizer: crate::names::parse(cell(1)).map_err(|e| damaged(&e))?,
-            learning_rate: number(2)?,
-            init: crate::names::parse(cell(3)).map_err(|e| damaged(&e))?,
-        };
-        let mut result = RunResult::not_run(
-            &setting,
-            cell(4).parse().map_err(|_| damaged("the seed is not a whole number"))?,
-        );
-        result.converged_epoch = match cell(6) {
-            "" => None,
-            epoch => Some(epoch.parse().map_err(|_| damaged("epochs_to_converge is not a whole number"))?),
-        };
-        result.final_loss = number(7)?;
-        result.wall_seconds = number(8)?;
-        result.valid_accuracy = number(9)?;
-        result.error = Some(cell(10).to_string()).filter(|e| !e.is_empty());
-        result.cut_short = match cell(11) {
-            FINISHED => false,
-            CUT_SHORT => true,
-            other => return Err(damaged(&format!("state is {other:?}, expected {FINISHED} or {CUT_SHORT}"))),
-        };
-        results.push(result);
-    }
-    Ok(results)
-}
-
-/// The line of sweep.md that marks an interrupted sweep.
-const INTERRUPTED: &str = "**Interrupted**";
-
 /// Where a sweep stands when it starts: the runs to do, and the finished ones it keeps.
 pub struct Plan {
     /// Every (setting, seed) of the grid, in table order.
@@ -581,18 +287,6 @@ pub fn plan(base: &Config, grid: &SweepSection, folder: &RunDir, resume: bool) -
     let done = |(s, seed): &(Setting, u64)| kept.iter().any(|r| r.setting == *s && r.seed == *seed);
     let todo = all.iter().filter(|job| !done(job)).cloned().collect();
     Ok(Plan { all, todo, kept })
-}
-
-/// The folder of the interrupted sweep in `folder`, if there is one: `interrupted/` beside a
-/// complete sweep, else the folder itself when its sweep.md says it was interrupted.
-fn interrupted(folder: &RunDir) -> Option<RunDir> {
-    let inner = folder.interrupted_sweep();
-    [inner, folder.clone()].into_iter().find(|dir| dir.sweep_csv().is_file() && marked(dir))
-}
-
-/// Whether the sweep.md in `dir` is an interrupted sweep's.
-fn marked(dir: &RunDir) -> bool {
-    std::fs::read_to_string(dir.sweep_md()).is_ok_and(|md| md.lines().any(|l| l.starts_with(INTERRUPTED)))
 }
 
 /// What a sweep did, for its table and its message.
@@ -639,7 +333,7 @@ pub fn run(
             n => format!(" ({n} of them finished before, in the interrupted sweep this continues)"),
         };
         let title = format!("{name}: {} runs in {seconds:.1} s on {workers} cores{kept}", results.len());
-        write(folder, &results, &rows, &title, "")?;
+        write_all(folder, &results, &rows, &title, "")?;
         let leftover = folder.interrupted_sweep();
         if leftover.path().is_dir() {
             std::fs::remove_dir_all(leftover.path())
@@ -660,11 +354,24 @@ pub fn run(
     let note = format!(
         "{INTERRUPTED}: {counts}. The table counts the finished runs only. Continue with `{again}`.\n\n"
     );
-    write(&target, &results, &rows, &title, &note)?;
+    write_all(&target, &results, &rows, &title, &note)?;
     let message = format!(
         "sweep interrupted by {}: {counts}; the finished runs are in {}/; continue with `{again}`",
         interrupt::cause(),
         target.path().display()
     );
     Ok(Swept { results, never_started, folder: target, title, interrupted: Some(message) })
+}
+
+/// sweep.csv, sweep.md and sweep.png (of the runs that finished) into `folder`.
+fn write_all(
+    folder: &RunDir,
+    results: &[RunResult],
+    rows: &[Row],
+    title: &str,
+    notes: &str,
+) -> Result<(), Failure> {
+    write(folder, results, rows, title, notes)?;
+    let finished: Vec<RunResult> = results.iter().filter(|r| !r.cut_short).cloned().collect();
+    crate::run::pictures::sweep(&folder.sweep_png(), &finished, rows).map_err(Failure::runtime)
 }

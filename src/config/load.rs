@@ -3,8 +3,10 @@
 //! every problem reported at once with file, line, column, dotted key, what was expected and
 //! what was found, and the nearest valid name.
 
-use crate::commands::sweep::SweepSection;
-use crate::config::{Config, DataSection, ModelSection, OptimizerSection, TrainingSection, list};
+use crate::config::SweepSection;
+use crate::config::{Config, DataSection, ModelSection, OptimizerSection, TrainingSection};
+use crate::input::read_bytes;
+use crate::names::{list, suggest};
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -127,35 +129,6 @@ fn read_text(path: &Path) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| {
         format!("expected UTF-8 text, found a non-UTF-8 byte at offset {}", e.utf8_error().valid_up_to())
     })
-}
-
-/// The bytes of a file a user names (a config, a CSV file), or why not, in the words every
-/// such error uses: a folder, a missing file, or the system's reason. `kind` names what was
-/// expected ("TOML", "CSV"); a file longer than `limit` bytes is refused, a regular file before
-/// it is read, anything else (`/dev/zero`, a pipe) after reading that many.
-pub(crate) fn read_bytes(path: &Path, kind: &str, limit: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    if path.is_dir() {
-        return Err(format!("expected a {kind} file, found a directory"));
-    }
-    let too_large = || {
-        let why = if kind == "TOML" {
-            "a data file given as the config?"
-        } else {
-            "gatenet holds the whole table in memory"
-        };
-        Err(format!("expected a {kind} file of at most {} MiB, found a larger one ({why})", limit >> 20))
-    };
-    if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > limit) {
-        return too_large();
-    }
-    let mut bytes = Vec::new();
-    let read = std::fs::File::open(path).and_then(|file| file.take(limit + 1).read_to_end(&mut bytes));
-    read.map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        _ => format!("cannot read the file: {e}"),
-    })?;
-    if bytes.len() as u64 > limit { too_large() } else { Ok(bytes) }
 }
 
 /// The tables of the file, each with the struct that types its keys.
@@ -282,22 +255,6 @@ pub fn explain(message: String, table: Option<&str>) -> String {
         return format!("expected a table, found {}", found.replace("invalid type: ", ""));
     }
     message.replace("invalid type: ", "found ").replace("invalid value: ", "found ")
-}
-
-/// " (did you mean "x"?)" for the valid name nearest to `found`, or nothing when none is near.
-pub(crate) fn suggest(found: &str, valid: &[String], quote: char) -> String {
-    let nearest = valid.iter().min_by_key(|v| edit_distance(found, v));
-    match nearest {
-        Some(v) if edit_distance(found, v) <= (found.len().max(v.len()) / 3).max(2) => {
-            format!(" (did you mean {quote}{v}{quote}?)")
-        }
-        _ => String::new(),
-    }
-}
-
-/// Levenshtein distance, case-insensitive.
-fn edit_distance(a: &str, b: &str) -> usize {
-    strsim::levenshtein(&a.to_lowercase(), &b.to_lowercase())
 }
 
 /// Where a dotted key (`optimizer.learning_rate`) is written in the file, if it is.

@@ -3,18 +3,16 @@
 //! `config_file.rs` (which reads the file and reports its problems) reads a config string.
 //! Burn's `#[derive(Config)]` is not used for the file because it silently ignores unknown keys.
 
-use crate::commands::sweep::SweepSection;
+use crate::config::Init;
+use crate::config::Loss;
 pub use crate::config::load::{ConfigError, Problem};
+use crate::config::{Activation, OutputActivation};
+use crate::config::{Adapter, BackendName};
+use crate::config::{OptimizerName, Schedule};
 use crate::data::csv::Schema;
 use crate::data::synthetic::Synthetic;
 use crate::data::table::{Gate, MAX_GATE_INPUTS, Table};
-use crate::model::activation::{Activation, OutputActivation};
-use crate::model::init::Init;
-use crate::model::loss::Loss;
-use crate::training::backend::{Adapter, BackendName};
-use crate::training::optim::{OptimizerName, Schedule};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::sync::Arc;
 
 /// A whole config file. Every key has a default except the data source.
@@ -139,7 +137,7 @@ impl DataSection {
     }
 
     /// Validation rows: held-out ones, or `rows` for a truth table (validated on its own rows).
-    fn valid_rows_or(&self, rows: usize) -> usize {
+    pub(crate) fn valid_rows_or(&self, rows: usize) -> usize {
         match (&self.csv_rows, self.synthetic) {
             (Some(rows), _) => rows.1.rows(),
             (None, Some(_)) => self.valid_rows(),
@@ -148,7 +146,7 @@ impl DataSection {
     }
 
     /// Whether the rows are known: always, except for a CSV file not read yet.
-    fn known(&self) -> bool {
+    pub(crate) fn known(&self) -> bool {
         self.csv.is_none() || self.csv_rows.is_some()
     }
 }
@@ -262,25 +260,30 @@ impl Default for TrainingSection {
     }
 }
 
-/// The widest hidden layer accepted: far past what a dense net on tabular data needs, and small
-/// enough that a typo like `1000000000` is refused before anything is allocated.
-const MAX_WIDTH: usize = 100_000;
+/// `[sweep]` in a config, or the same lists on the command line (which win). A list left
+/// out (empty here) keeps the config's own setting; a file cannot write an empty one.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SweepSection {
+    pub activation: Vec<Activation>,
+    pub optimizer: Vec<OptimizerName>,
+    pub learning_rate: Vec<f64>,
+    pub init: Vec<Init>,
+    /// Seeds 0 to seeds - 1 for every combination. Default 20.
+    pub seeds: usize,
+}
 
-/// The most epochs accepted: 10^8 epochs take about 8 hours at gatenet's fastest, and keep
-/// every count of optimizer steps far below the 2^31 at which Burn's step scheduler stops.
-const MAX_EPOCHS: usize = 100_000_000;
-
-/// The largest learning rate accepted. 1000 still trains (and diverges, which gatenet reports
-/// and diagnoses); a rate like 1e30 is a typo, and every weight would be at its limit after the
-/// first step.
-const MAX_LEARNING_RATE: f64 = 1e6;
-
-/// The most runs a sweep accepts (settings x seeds).
-const MAX_SWEEP_RUNS: usize = 1_000_000;
-
-/// The most parameters accepted: 10^8 weights take 1.6 GB with Adam's two moments and a
-/// gradient (4 bytes each), a sixth of this project's 24 GB machines; refused before allocating.
-const MAX_PARAMETERS: usize = 100_000_000;
+impl Default for SweepSection {
+    fn default() -> Self {
+        SweepSection {
+            activation: Vec::new(),
+            optimizer: Vec::new(),
+            learning_rate: Vec::new(),
+            init: Vec::new(),
+            seeds: 20,
+        }
+    }
+}
 
 impl Config {
     /// The number of Linear layers: one per hidden layer, and the output layer.
@@ -291,355 +294,6 @@ impl Config {
     /// The run name; set by [`Config::load`] from the file stem when the file has none.
     pub fn name(&self) -> &str {
         self.name.as_deref().expect("load() sets the name")
-    }
-
-    /// Range and consistency checks that types cannot express, as (dotted key, message).
-    pub fn validate(&self) -> Vec<(String, String)> {
-        let mut problems = Vec::new();
-        let mut check = |ok: bool, key: &str, message: String| {
-            if !ok {
-                problems.push((key.to_string(), message));
-            }
-        };
-        if let Some(name) = &self.name {
-            let usable = !name.is_empty()
-                && name != "."
-                && name != ".."
-                && name.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c));
-            check(
-                usable,
-                "name",
-                format!("expected a folder name made of letters, digits, '-', '_' and '.', found {name:?}"),
-            );
-        }
-        check(
-            self.backend != BackendName::Wgpu || cfg!(feature = "wgpu"),
-            "backend",
-            "\"wgpu\" needs the wgpu cargo feature, which this binary was built without; rebuild with `cargo build --release --features wgpu` (or use backend = \"ndarray\")".into(),
-        );
-        check(
-            self.device == Adapter::Default || self.backend == BackendName::Wgpu,
-            "device",
-            format!("chooses a wgpu adapter and needs backend = \"wgpu\" (backend is \"{}\")", self.backend),
-        );
-        let data = &self.data;
-        let sources: Vec<&str> = [
-            ("gate", data.gate.is_some()),
-            ("synthetic", data.synthetic.is_some()),
-            ("csv", data.csv.is_some()),
-        ]
-        .iter()
-        .filter_map(|&(key, set)| set.then_some(key))
-        .collect();
-        check(
-            sources.len() <= 1,
-            "data",
-            format!(
-                "expected one data source, found {}",
-                sources.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" and ")
-            ),
-        );
-        let only = |value: bool, key: &str, allowed: bool, which: &str| {
-            (!value || allowed, format!("data.{key}"), format!("applies to {which} only"))
-        };
-        let (gate, synthetic, csv) = (data.gate.is_some(), data.synthetic.is_some(), data.csv.is_some());
-        let split = "`synthetic` and `csv` data (a truth table trains and validates on its own rows)";
-        for (ok, key, message) in [
-            only(data.inputs.is_some(), "inputs", gate, "`gate` data"),
-            only(data.samples.is_some(), "samples", synthetic, "`synthetic` data"),
-            only(data.noise.is_some(), "noise", synthetic, "`synthetic` data"),
-            only(data.valid_fraction.is_some(), "valid_fraction", synthetic || csv, split),
-            only(data.targets.is_some(), "targets", csv, "`csv` data"),
-            only(data.features.is_some(), "features", csv, "`csv` data"),
-        ] {
-            check(ok, &key, message);
-        }
-        if csv {
-            check(
-                data.targets.as_ref().is_some_and(|t| !t.is_empty()),
-                "data.targets",
-                "`csv` data needs the columns to predict: add `targets = [\"column\"]` to [data]".into(),
-            );
-            if let Some(features) = &data.features {
-                check(!features.is_empty(), "data.features", "expected at least one column, found []".into());
-            }
-        }
-        if let Some(samples) = data.samples {
-            check(
-                (10..=1_000_000).contains(&samples),
-                "data.samples",
-                format!("expected between 10 and 1000000, found {samples}"),
-            );
-        }
-        if let Some(noise) = data.noise {
-            check(
-                (0.0..=1.0).contains(&noise),
-                "data.noise",
-                format!("expected a number between 0 and 1, found {noise}"),
-            );
-        }
-        if let Some(share) = data.valid_fraction {
-            check(
-                share > 0.0 && share <= 0.9,
-                "data.valid_fraction",
-                format!("expected a share above 0 and at most 0.9, found {share}"),
-            );
-        }
-        if let Some(patience) = self.training.patience {
-            check(patience >= 1, "training.patience", format!("expected at least 1 epoch, found {patience}"));
-        }
-        check(
-            !sources.is_empty(),
-            "data",
-            "expected a data source: add a [data] table with `gate = \"or\"` (or and, nand, nor, xor, xnor, majority), `synthetic = \"circle\"` (or xor, gauss, spiral, moons), or `csv = \"file.csv\"` with `targets = [\"column\"]`"
-                .into(),
-        );
-        if let Some(inputs) = self.data.inputs {
-            check(
-                (1..=MAX_GATE_INPUTS).contains(&inputs),
-                "data.inputs",
-                format!("expected between 1 and {MAX_GATE_INPUTS} inputs (2^inputs rows), found {inputs}"),
-            );
-        }
-
-        let model = &self.model;
-        for (i, &width) in model.hidden_sizes.iter().enumerate() {
-            check(
-                (1..=MAX_WIDTH).contains(&width),
-                "model.hidden_sizes",
-                format!("expected every width between 1 and {MAX_WIDTH}, found {width} at position {i}"),
-            );
-        }
-        let layers = model.hidden_sizes.len() + 1;
-        for &layer in &model.freeze {
-            check(
-                (1..=layers).contains(&layer),
-                "model.freeze",
-                format!(
-                    "expected layer numbers between 1 and {layers} (the net has {layers} Linear layers), found {layer}"
-                ),
-            );
-        }
-        if model.hidden_sizes.iter().all(|w| (1..=MAX_WIDTH).contains(w)) && self.data.known() {
-            let (inputs, outputs) = self.data.widths();
-            // A gate's width is capped for this count only: data.inputs is refused above 16.
-            let inputs = if self.data.gate.is_some() { inputs.min(MAX_GATE_INPUTS) } else { inputs };
-            let mut widths = vec![inputs];
-            widths.extend(&model.hidden_sizes);
-            widths.push(outputs);
-            let params: usize = widths.windows(2).map(|p| p[0] * p[1] + p[1]).sum();
-            check(
-                params <= MAX_PARAMETERS,
-                "model.hidden_sizes",
-                format!(
-                    "the network would have {params} parameters (about {:.1} GB with the optimizer's state); at most {MAX_PARAMETERS} are accepted",
-                    params as f64 * 16.0 / 1e9
-                ),
-            );
-        }
-        check(
-            !(self.training.loss == Loss::Bce && model.output_activation != OutputActivation::Sigmoid),
-            "training.loss",
-            "\"bce\" needs probabilities: set model.output_activation = \"sigmoid\", or use loss = \"mse\""
-                .into(),
-        );
-        let softmax = model.output_activation == OutputActivation::Softmax;
-        let cross_entropy = self.training.loss == Loss::CrossEntropy;
-        match self.data.schema.as_ref().and_then(|s| s.classes.as_ref().map(|c| (c, &s.targets[0]))) {
-            Some((classes, column)) => check(
-                softmax && cross_entropy,
-                "training.loss",
-                format!(
-                    "column {column:?} holds {} classes ({}): set training.loss = \"cross_entropy\" and model.output_activation = \"softmax\"",
-                    classes.len(),
-                    list(&classes[..classes.len().min(5)], '"')
-                ),
-            ),
-            None if self.data.known() => {
-                // A sigmoid output (and bce) lives in (0, 1): numeric targets outside it can
-                // never be reached.
-                if let Some((low, high)) = self.data.schema.as_ref().and_then(|s| s.target_range) {
-                    let outside = low < 0.0 || high > 1.0;
-                    check(
-                        !(outside && model.output_activation == OutputActivation::Sigmoid),
-                        "model.output_activation",
-                        format!(
-                            "the targets range from {low} to {high}, and a sigmoid output stays between 0 and 1: set output_activation = \"identity\" for regression (with loss = \"mse\")"
-                        ),
-                    );
-                }
-                check(
-                    !cross_entropy,
-                    "training.loss",
-                    "\"cross_entropy\" needs classes: a `csv` target column of class names".into(),
-                );
-                check(
-                    !softmax,
-                    "model.output_activation",
-                    "\"softmax\" needs classes: a `csv` target column of class names".into(),
-                );
-            }
-            None => {}
-        }
-
-        let opt = &self.optimizer;
-        let lr = opt.learning_rate;
-        check(
-            lr.is_finite() && lr > 0.0 && lr <= MAX_LEARNING_RATE,
-            "optimizer.learning_rate",
-            format!("expected a number > 0 and at most {MAX_LEARNING_RATE:e}, found {lr}"),
-        );
-        if matches!(opt.schedule, Schedule::Cosine | Schedule::Exponential) {
-            check(
-                lr <= 1.0,
-                "optimizer.learning_rate",
-                format!(
-                    "the {} schedule needs a learning rate of at most 1 (a limit of Burn's schedulers), found {lr}",
-                    opt.schedule
-                ),
-            );
-        }
-        let applies = |key: &str, value: bool, allowed: &[OptimizerName]| {
-            (
-                !value || allowed.contains(&opt.name),
-                format!("optimizer.{key}"),
-                format!("does not apply to name = \"{}\"; it is used by {}", opt.name, list(allowed, '"')),
-            )
-        };
-        use OptimizerName::*;
-        for (ok, key, message) in [
-            applies("momentum", opt.momentum.is_some(), &[Sgd, RmsProp]),
-            applies("epsilon", opt.epsilon.is_some(), &[Adam, AdamW, RmsProp]),
-            applies("beta1", opt.beta1.is_some(), &[Adam, AdamW]),
-            applies("beta2", opt.beta2.is_some(), &[Adam, AdamW]),
-        ] {
-            check(ok, &key, message);
-        }
-        let in_unit = |v: Option<f64>| v.is_none_or(|v| (0.0..1.0).contains(&v));
-        check(
-            in_unit(opt.momentum),
-            "optimizer.momentum",
-            format!("expected a number in [0, 1), found {}", show(opt.momentum)),
-        );
-        check(
-            in_unit(opt.beta1),
-            "optimizer.beta1",
-            format!("expected a number in [0, 1), found {}", show(opt.beta1)),
-        );
-        check(
-            in_unit(opt.beta2),
-            "optimizer.beta2",
-            format!("expected a number in [0, 1), found {}", show(opt.beta2)),
-        );
-        check(
-            opt.epsilon.is_none_or(|e| e.is_finite() && e > 0.0),
-            "optimizer.epsilon",
-            format!("expected a finite number > 0, found {}", show(opt.epsilon)),
-        );
-        let wd = opt.weight_decay;
-        check(
-            wd.is_finite() && wd >= 0.0,
-            "optimizer.weight_decay",
-            format!("expected a finite number >= 0, found {wd}"),
-        );
-
-        let schedule_applies = |key: &str, value: bool, allowed: &[Schedule]| {
-            (
-                !value || allowed.contains(&opt.schedule),
-                format!("optimizer.{key}"),
-                format!(
-                    "does not apply to schedule = \"{}\"; it is used by {}",
-                    opt.schedule,
-                    list(allowed, '"')
-                ),
-            )
-        };
-        for (ok, key, message) in [
-            schedule_applies("min_learning_rate", opt.min_learning_rate.is_some(), &[Schedule::Cosine]),
-            schedule_applies("step_epochs", opt.step_epochs.is_some(), &[Schedule::Step]),
-            schedule_applies("gamma", opt.gamma.is_some(), &[Schedule::Step, Schedule::Exponential]),
-        ] {
-            check(ok, &key, message);
-        }
-        if let Some(min) = opt.min_learning_rate {
-            check(
-                min.is_finite() && (0.0..=lr).contains(&min),
-                "optimizer.min_learning_rate",
-                format!("expected a number between 0 and learning_rate ({lr}), found {min}"),
-            );
-        }
-        if opt.schedule == Schedule::Step {
-            check(
-                opt.step_epochs.is_some_and(|s| s >= 1),
-                "optimizer.step_epochs",
-                format!(
-                    "schedule = \"step\" needs step_epochs >= 1 (epochs between decays), found {}",
-                    show(opt.step_epochs)
-                ),
-            );
-        }
-        if let Some(gamma) = opt.gamma {
-            check(
-                gamma > 0.0 && gamma <= 1.0,
-                "optimizer.gamma",
-                format!("expected a number in (0, 1], found {gamma}"),
-            );
-        }
-
-        if let Some(sweep) = &self.sweep {
-            check(
-                (1..=10_000).contains(&sweep.seeds),
-                "sweep.seeds",
-                format!("expected between 1 and 10000, found {}", sweep.seeds),
-            );
-            let runs =
-                [sweep.activation.len(), sweep.optimizer.len(), sweep.learning_rate.len(), sweep.init.len()]
-                    .iter()
-                    .fold(sweep.seeds.min(10_000), |product, &n| product.saturating_mul(n.max(1)));
-            check(
-                runs <= MAX_SWEEP_RUNS,
-                "sweep",
-                format!("the grid has {runs} runs; at most {MAX_SWEEP_RUNS} are accepted"),
-            );
-            for &lr in &sweep.learning_rate {
-                check(
-                    lr.is_finite() && lr > 0.0 && lr <= MAX_LEARNING_RATE,
-                    "sweep.learning_rate",
-                    format!("expected numbers > 0 and at most {MAX_LEARNING_RATE:e}, found {lr}"),
-                );
-            }
-        }
-        let t = &self.training;
-        check(
-            (1..=MAX_EPOCHS).contains(&t.num_epochs),
-            "training.num_epochs",
-            format!("expected between 1 and {MAX_EPOCHS}, found {}", t.num_epochs),
-        );
-        check(
-            t.checkpoint_every >= 1,
-            "training.checkpoint_every",
-            format!("expected at least 1, found {}", t.checkpoint_every),
-        );
-        check(
-            t.tolerance.is_finite() && t.tolerance >= 0.0,
-            "training.tolerance",
-            format!("expected a finite number >= 0 (0 never stops early), found {}", t.tolerance),
-        );
-        if let Some(batch) = t.batch_size {
-            let known = !sources.is_empty() && self.data.known();
-            let expected = if known {
-                format!("between 1 and the {} training rows", self.data.rows())
-            } else {
-                "at least 1".into()
-            };
-            let rows = if known { self.data.rows() } else { usize::MAX };
-            check(
-                (1..=rows).contains(&batch),
-                "training.batch_size",
-                format!("expected {expected}, found {batch}"),
-            );
-        }
-        problems
     }
 
     /// The config with every default that applies written out, as saved in the run folder.
@@ -681,160 +335,10 @@ impl Config {
         self
     }
 
-    /// What differs in `new`, for resuming a run written under `self`.
-    pub fn changes(&self, new: &Config) -> Changes {
-        // They define the model, the data, the data order or the optimizer's state.
-        const FIXED: [&str; 15] = [
-            "seed",
-            "data.gate",
-            "data.targets",
-            "data.features",
-            "data.inputs",
-            "data.synthetic",
-            "data.samples",
-            "data.noise",
-            "data.valid_fraction",
-            "model.hidden_sizes",
-            "model.activation",
-            "model.output_activation",
-            "optimizer.name",
-            "training.loss",
-            "training.batch_size",
-        ];
-        let cosine = new.optimizer.schedule == Schedule::Cosine;
-        let (old_values, new_values) = (flatten(self), flatten(new));
-        let keys: std::collections::BTreeSet<&String> = old_values.keys().chain(new_values.keys()).collect();
-        let mut changes = Changes::default();
-        for key in keys {
-            let show = |v: Option<&toml::Value>| v.map_or("(none)".to_string(), |v| v.to_string());
-            let (a, b) = (old_values.get(key), new_values.get(key));
-            // After epoch 0 the weights come from the checkpoint: init no longer matters.
-            // The CSV may move: `resume.rs` checks that its bytes are the same.
-            if a == b
-                || ["name", "model.init", "data.csv"].contains(&key.as_str())
-                || key.starts_with("sweep.")
-            {
-                continue;
-            }
-            let line = format!("{key}: {} -> {}", show(a), show(b));
-            if FIXED.contains(&key.as_str()) {
-                changes.refused.push(line);
-                continue;
-            }
-            // A non-constant schedule's position and rates come back from the checkpoint, so
-            // a new rate or schedule would be recorded but not used: refused, not ignored.
-            let schedule_key = [
-                "optimizer.learning_rate",
-                "optimizer.schedule",
-                "optimizer.min_learning_rate",
-                "optimizer.step_epochs",
-                "optimizer.gamma",
-            ]
-            .contains(&key.as_str());
-            if schedule_key
-                && (self.optimizer.schedule != Schedule::Constant
-                    || new.optimizer.schedule != Schedule::Constant)
-            {
-                changes.refused.push(format!(
-                    "{line} (with a schedule other than \"constant\", the rates come from the checkpoint)"
-                ));
-                continue;
-            }
-            // The cosine schedule spreads its decay over num_epochs.
-            changes.retrains |= key.starts_with("optimizer.")
-                || key == "model.freeze"
-                || (key == "training.num_epochs" && cosine);
-            changes.taken.push(line);
-        }
-        changes
-    }
-
-    /// What training this config takes, estimated before anything is allocated: parameter
-    /// count and peak memory (`gatenet check` prints it).
-    pub fn estimate(&self) -> Estimate {
-        let (inputs, outputs) = self.data.widths();
-        let mut widths = vec![inputs];
-        widths.extend(&self.model.hidden_sizes);
-        widths.push(outputs);
-        let parameters: usize = widths.windows(2).map(|p| p[0] * p[1] + p[1]).sum();
-        let rows = self.data.rows();
-        let batch = self.training.batch_size.unwrap_or(rows).max(1);
-        let f32s = |n: usize| n as f64 * 4.0;
-        // Weights, their gradient and up to two optimizer moments (Adam's), kept twice over
-        // while a checkpoint is written.
-        let model = f32s(parameters) * 5.0;
-        // Each layer's output and its gradient for a training batch; the validation pass and
-        // the before/after outputs evaluate at most all rows, or 1,000, at once.
-        let evaluated = batch
-            .max(self.data.valid_rows_or(rows).min(rows))
-            .max(rows.min(crate::run::summary::LISTED_ROWS));
-        let activations = f32s(widths.iter().sum::<usize>() * evaluated) * 3.0;
-        // The rows, each with its inputs and targets.
-        let data = f32s(rows * (inputs + outputs)) * 1.25;
-        // The binary, Burn and the Learner's threads, measured on an OR run.
-        let base = 14e6;
-        Estimate { parameters, bytes: model + activations + data + base }
-    }
-
     /// The resolved config as TOML, the text of `config.toml` and of `gatenet check`.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a validated config serializes")
     }
-}
-
-fn show<T: fmt::Display>(value: Option<T>) -> String {
-    value.map_or("nothing".into(), |v| v.to_string())
-}
-
-/// What a config's training takes.
-#[derive(Debug)]
-pub struct Estimate {
-    pub parameters: usize,
-    /// Peak memory, roughly.
-    pub bytes: f64,
-}
-
-impl fmt::Display for Estimate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} parameters; training needs about {:.0} MB of memory", self.parameters, self.bytes / 1e6)
-    }
-}
-
-/// The differences between a run's config and the one it is resumed with, as
-/// `key: old -> new` lines.
-#[derive(Debug, Default)]
-pub struct Changes {
-    /// Settings a resumed run must keep.
-    pub refused: Vec<String>,
-    /// Settings it may change: rates, schedule, length, tolerance, checkpoints, backend.
-    pub taken: Vec<String>,
-    /// Whether a taken change alters how the coming epochs train (the optimizer's settings,
-    /// or a cosine schedule's length), as opposed to when the run stops or saves.
-    pub retrains: bool,
-}
-
-/// Every value of a config by dotted key (`optimizer.learning_rate`).
-fn flatten(config: &Config) -> std::collections::BTreeMap<String, toml::Value> {
-    let mut flat = std::collections::BTreeMap::new();
-    let toml::Value::Table(top) = toml::Value::try_from(config).expect("a config serializes") else {
-        return flat;
-    };
-    for (key, value) in top {
-        match value {
-            toml::Value::Table(section) => {
-                flat.extend(section.into_iter().map(|(inner, v)| (format!("{key}.{inner}"), v)));
-            }
-            value => {
-                flat.insert(key, value);
-            }
-        }
-    }
-    flat
-}
-
-/// `"a", "b", "c"`: names as a config would spell them.
-pub(crate) fn list<T: fmt::Display>(names: &[T], quote: char) -> String {
-    names.iter().map(|n| format!("{quote}{n}{quote}")).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]

@@ -3,8 +3,9 @@
 //! a [`Schema`] (column names, classes, feature scaling) that the run folder keeps as
 //! `data.json`, so that `predict` reads new rows the way training did.
 
-use crate::config::load::{read_bytes, suggest};
 use crate::data::table::Table;
+use crate::input::read_bytes;
+use crate::names::suggest;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -96,7 +97,7 @@ impl CsvData {
     pub fn read(path: &Path, request: &Request) -> Result<CsvData, String> {
         let shown = path.display();
         let bytes = read_bytes(path, "CSV", MAX_CSV_BYTES).map_err(|e| format!("{shown}: {e}"))?;
-        let sha256 = crate::run::checkpoint::sha256(&bytes);
+        let sha256 = crate::checksum::sha256(&bytes);
         let text = utf8(bytes).map_err(|e| format!("{shown}: {e}"))?;
         let mut reader = Rows::new(&text).map_err(|e| format!("{shown}: {e}"))?;
         let header = reader.header.clone();
@@ -112,7 +113,7 @@ impl CsvData {
                     return Err(format!(
                         "{shown}: data.{key} names column {name:?}, which the header does not have{}; the columns are {}",
                         suggest(name, &header, '"'),
-                        crate::config::list(&header, '"')
+                        crate::names::list(&header, '"')
                     ));
                 }
                 if !seen.insert(name) {
@@ -209,7 +210,7 @@ pub fn read_features(path: &Path, schema: &Schema) -> Result<Vec<f32>, String> {
             format!(
                 "{shown}: the run was trained on column {name:?}, which the header does not have{}; the run needs {}",
                 suggest(name, header, '"'),
-                crate::config::list(&schema.features, '"')
+                crate::names::list(&schema.features, '"')
             )
         })?;
         columns.push(found);
@@ -372,7 +373,7 @@ fn class_names(
     if cells.len() > 1 {
         return Err(format!(
             "{file}: column {name:?} holds text (class names), and a class column must be the only target; found targets {}",
-            crate::config::list(names, '"')
+            crate::names::list(names, '"')
         ));
     }
     let classes: BTreeSet<&str> = column.iter().map(String::as_str).collect();
@@ -385,7 +386,7 @@ fn class_names(
             "{file}: column {name:?} has {} different values in {} rows ({}, ...): it looks like an identifier or free text, not classes; at most {MAX_CLASSES} classes, and half as many as rows, are accepted",
             classes.len(),
             column.len(),
-            crate::config::list(&some, '"')
+            crate::names::list(&some, '"')
         ));
     }
     Ok(Some(classes.into_iter().map(str::to_string).collect()))

@@ -2,5 +2,6 @@
 //! files, and the loader that batches them for Burn.
 
 pub mod csv;
+pub mod rng;
 pub mod synthetic;
 pub mod table;

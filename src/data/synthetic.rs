@@ -2,8 +2,8 @@
 //! gauss, spiral and moons, each a cloud of labelled points drawn from the seed, with noise.
 //! Coordinates are scaled to about [-1, 1], where tanh and sigmoid units work best.
 
+use crate::data::rng::SplitMix64;
 use crate::data::table::Table;
-use crate::model::init::SplitMix64;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 

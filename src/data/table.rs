@@ -6,7 +6,7 @@
 //! long-lived generator, which a resumed run cannot replay), and a full batch is built once and
 //! reused instead of being re-assembled row by row every epoch.
 
-use crate::model::init::SplitMix64;
+use crate::data::rng::SplitMix64;
 use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
 use burn::data::dataset::DatasetError;
 use burn::tensor::{Device, Tensor, TensorData};

@@ -1,28 +1,8 @@
-//! The activation functions a config can name, as serde enums: the string in the TOML file is
-//! the function (candle-nn's idea). Hidden layers use [`Activation`]; the last layer uses
-//! [`OutputActivation`].
+//! What the activation functions a config names do: hidden layers use [`Activation`], the last
+//! layer [`OutputActivation`] (both named in config/choices.rs).
 
+use crate::config::{Activation, OutputActivation};
 use burn::tensor::{Tensor, activation};
-use serde::{Deserialize, Serialize};
-
-/// The nonlinearity between hidden layers (`model.activation`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Activation {
-    Sigmoid,
-    Tanh,
-    Relu,
-    /// Negative slope 0.01, as torch.nn.LeakyReLU.
-    LeakyRelu,
-    /// The exact (erf) form, as torch.nn.GELU.
-    Gelu,
-    Silu,
-    Identity,
-    /// tanh whose backward pass is deliberately half what it should be: the kind of bug a
-    /// hand-written backprop has. It exists so that gatenet's tests (and curious users) can see
-    /// `gatenet gradcheck` catch a wrong gradient; do not train with it.
-    TanhHalfGradient,
-}
 
 impl Activation {
     pub fn forward<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
@@ -46,18 +26,6 @@ impl Activation {
             }
         }
     }
-}
-
-/// The function applied to the last layer (`model.output_activation`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutputActivation {
-    /// Outputs in (0, 1): the natural choice for 0/1 targets such as truth tables.
-    Sigmoid,
-    /// Raw outputs, for regression targets.
-    Identity,
-    /// Probabilities over the classes of a CSV class column (each row sums to 1).
-    Softmax,
 }
 
 impl OutputActivation {
@@ -141,5 +109,3 @@ mod tests {
         }
     }
 }
-
-crate::display_by_name!(Activation, OutputActivation);

@@ -4,7 +4,7 @@
 //! shows the original question's bug: a first layer whose gradient is zero. Each step's values are
 //! read from the device and measured here; `measures.rs` averages them over the epoch's batches.
 
-use crate::model::activation::Activation;
+use crate::config::Activation;
 
 /// The metrics.csv columns for a net with `layers` Linear layers: for each layer its
 /// `grad_norm_<i>` and `weight_norm_<i>`, then for each hidden layer `saturated_<i>` and

@@ -4,20 +4,8 @@
 //! the same starting network on every backend and in every Burn version: a run is reproducible
 //! bit for bit, and runs on different backends start from the same point.
 
-use serde::{Deserialize, Serialize};
-
-/// The initialisation scheme for every Linear layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Init {
-    /// W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)): torch.nn.Linear's default, and the bound of
-    /// Burn's default Kaiming-uniform (gain 1/sqrt(3)).
-    Default,
-    /// W ~ N(0, 0.01^2), b = 0: the setting of the numpy question that started this project.
-    Small,
-    /// W ~ U(-a, a) with a = sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio, 2010), b = 0.
-    Xavier,
-}
+use crate::config::Init;
+use crate::data::rng::SplitMix64;
 
 impl Init {
     /// Draws one layer: the weights as `[fan_in, fan_out]` in row-major order (Burn's Linear
@@ -41,40 +29,6 @@ impl Init {
                 (weights, vec![0.0; fan_out])
             }
         }
-    }
-}
-
-/// SplitMix64 (Steele, Lea and Flood, 2014): tiny, fast, and fixed forever, unlike a library
-/// generator whose stream may change between versions.
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1) with 53 random bits.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn uniform(&mut self, low: f64, high: f64) -> f32 {
-        (low + (high - low) * self.unit()) as f32
-    }
-
-    /// Standard normal by Box-Muller (one of the pair is used, for simplicity).
-    pub fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.unit(); // in (0, 1], so the log is finite
-        let u2 = self.unit();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     }
 }
 
@@ -104,5 +58,3 @@ mod tests {
         assert!(b.iter().all(|v| *v == 0.0));
     }
 }
-
-crate::display_by_name!(Init);

@@ -2,23 +2,9 @@
 //! every row, as `torch.nn.MSELoss()` and `BCEWithLogitsLoss()` do, or over every row for
 //! `CrossEntropyLoss()`.
 
+use crate::config::Loss;
 use burn::tensor::Tensor;
 use burn::tensor::activation::log_softmax;
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Loss {
-    /// Mean squared error of the outputs: the convention of ../shared/reference/numpy_mlp.py.
-    #[default]
-    Mse,
-    /// Binary cross-entropy of sigmoid outputs, computed from the logits so that it stays
-    /// finite when an output saturates.
-    Bce,
-    /// Cross-entropy of softmax outputs against one-hot classes, from the logits
-    /// (log-softmax), averaged over rows.
-    CrossEntropy,
-}
 
 impl Loss {
     /// `logits` are the last layer before its output activation and `outputs` after it, both
@@ -37,5 +23,3 @@ impl Loss {
         }
     }
 }
-
-crate::display_by_name!(Loss);

@@ -1,10 +1,10 @@
 //! The network: a multi-layer perceptron, Linear layers with the chosen activation between them
 //! and the output activation last. Training concerns (loss, steps) live in `train.rs`.
 
+use crate::config::Loss;
+use crate::config::{Activation, OutputActivation};
 use crate::config::{Config, ModelSection};
-use crate::model::activation::{Activation, OutputActivation};
-use crate::model::init::SplitMix64;
-use crate::model::loss::Loss;
+use crate::data::rng::SplitMix64;
 use burn::module::{Module, Param, ParamId};
 use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};

@@ -7,11 +7,11 @@
 //! written last, by atomic rename. Only an epoch with a manifest whose checksums match counts,
 //! and every file is checked, and parsed, before Burn is asked to load it.
 
+use crate::checksum::sha256;
 use crate::run::folder::{Part, RunDir, write_atomic};
 use burn::tensor::Bytes;
 use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -43,10 +43,6 @@ pub struct Manifest {
 pub struct FileSum {
     pub bytes: u64,
     pub sha256: String,
-}
-
-pub fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl FileSum {

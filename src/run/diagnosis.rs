@@ -2,12 +2,12 @@
 //! with a code, a sentence and a concrete hint. The thresholds are rules of thumb, each with its
 //! reason next to it; none is tuned to a particular config.
 
+use crate::config::Activation;
 use crate::config::Config;
-use crate::model::activation::Activation;
+use crate::config::Init;
+use crate::config::OptimizerName;
 use crate::model::health;
-use crate::model::init::Init;
 use crate::run::metrics::EpochRow;
-use crate::training::optim::OptimizerName;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

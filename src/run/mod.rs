@@ -1,6 +1,7 @@
 //! The run folder and what is in it: its paths and lock, checkpoints, metrics.csv, resuming,
 //! summary.json, the diagnosis and the pictures.
 
+pub mod changes;
 pub mod checkpoint;
 pub mod diagnosis;
 pub mod folder;
@@ -8,3 +9,4 @@ pub mod metrics;
 pub mod pictures;
 pub mod resume;
 pub mod summary;
+pub mod sweep_results;

@@ -339,8 +339,8 @@ fn boundary<B: DrawingBackend>(area: DrawingArea<B, Shift>, model: &Mlp, table: 
 /// scale, and a red cross at the right edge for each run that did not converge.
 pub fn sweep(
     path: &std::path::Path,
-    results: &[crate::commands::sweep::RunResult],
-    rows: &[crate::commands::sweep::Row],
+    results: &[crate::run::sweep_results::RunResult],
+    rows: &[crate::run::sweep_results::Row],
 ) -> Result<()> {
     fonts();
     let height = (120 + 40 * rows.len()).min(4000) as u32;
@@ -349,8 +349,8 @@ pub fn sweep(
 
 fn sweep_picture(
     area: DrawingArea<BitMapBackend<'_>, Shift>,
-    results: &[crate::commands::sweep::RunResult],
-    rows: &[crate::commands::sweep::Row],
+    results: &[crate::run::sweep_results::RunResult],
+    rows: &[crate::run::sweep_results::Row],
 ) -> Result<()> {
     area.fill(&WHITE).map_err(text)?;
     let most = results.iter().filter_map(|r| r.converged_epoch).max().unwrap_or(10).max(10) as f64;
@@ -379,7 +379,7 @@ fn sweep_picture(
         })
         .draw()
         .map_err(text)?;
-    let row_of = |r: &crate::commands::sweep::RunResult| {
+    let row_of = |r: &crate::run::sweep_results::RunResult| {
         rows.iter().position(|row| row.setting == r.setting).unwrap_or(0) as f64
     };
     // A small vertical spread by seed, so that equal epochs do not hide each other.

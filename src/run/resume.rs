@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::failure::Failure;
 use crate::model::mlp::Mlp;
+use crate::run::changes::{Changes, changes};
 use crate::run::checkpoint;
 use crate::run::folder::Part;
 use crate::run::folder::{RunDir, write_atomic};
@@ -68,7 +69,7 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
         .map_err(|e| Failure::usage(format!("cannot resume: the run's own config cannot be read: {e}")))?;
     let mut config = config.clone();
     config.model.init = stored.model.init;
-    refuse_fixed(&folder, &stored.changes(&config), "the run's config.toml")?;
+    refuse_fixed(&folder, &changes(&stored, &config), "the run's config.toml")?;
     if let Some(schema) = &config.data.schema {
         let stored = crate::data::csv::Schema::read(&run.data_schema())
             .map_err(|e| Failure::usage(format!("cannot resume {folder}/: {e}")))?;
@@ -88,7 +89,7 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
     })?;
     let (saved, saved_toml) = trained_under(run, &found.manifest)
         .map_err(|e| Failure::usage(format!("cannot resume: the run's own config cannot be read: {e}")))?;
-    let changes = saved.changes(&config);
+    let changes = changes(&saved, &config);
     let against = format!(
         "the config the checkpoint of epoch {epoch} was trained under (the run's config.toml was edited since)"
     );
@@ -148,11 +149,7 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
 
 /// Refuses changes to the settings that define the model, the data or the optimizer's state,
 /// listing each against `what` they differ from.
-fn refuse_fixed(
-    folder: &impl std::fmt::Display,
-    changes: &crate::config::Changes,
-    what: &str,
-) -> Result<(), Failure> {
+fn refuse_fixed(folder: &impl std::fmt::Display, changes: &Changes, what: &str) -> Result<(), Failure> {
     if changes.refused.is_empty() {
         return Ok(());
     }
@@ -167,7 +164,7 @@ fn refuse_fixed(
 /// folder's config.toml; with its text, whose header lists the resumes before that checkpoint.
 fn trained_under(run: &RunDir, manifest: &checkpoint::Manifest) -> Result<(Config, String), String> {
     let text = match &manifest.config_toml {
-        Some(text) if checkpoint::sha256(text.as_bytes()) == manifest.config_sha256 => text.clone(),
+        Some(text) if crate::checksum::sha256(text.as_bytes()) == manifest.config_sha256 => text.clone(),
         Some(_) => {
             return Err(format!(
                 "the config kept in the manifest of epoch {} no longer matches its SHA-256",

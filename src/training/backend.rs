@@ -1,33 +1,8 @@
 //! Which Burn backend runs the network (`backend` and `device` in the config): the only place
 //! that turns a name into a [`Device`], and the only `#[cfg(feature = "wgpu")]` in gatenet.
 
+use crate::config::{Adapter, BackendName};
 use burn::tensor::{Device, Tensor};
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendName {
-    /// Burn's ndarray CPU backend: the default, and what the reference numbers were measured on.
-    #[default]
-    Ndarray,
-    /// Burn's pure-Rust CPU backend, ndarray's successor; level with it on small nets.
-    Flex,
-    /// Burn's wgpu backend (Vulkan, Metal, DX12, or a software adapter); needs `--features wgpu`.
-    Wgpu,
-}
-
-/// Which wgpu adapter to use (`device`); only for `backend = "wgpu"`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Adapter {
-    /// The best adapter wgpu finds: a high-power GPU first, a software one last.
-    #[default]
-    Default,
-    Discrete,
-    Integrated,
-    /// A software adapter, such as Mesa's lavapipe (`apt-get install mesa-vulkan-drivers`).
-    Cpu,
-}
 
 impl BackendName {
     /// Selects this backend for the process: returns its device, checked to work, and makes it
@@ -108,5 +83,3 @@ fn wgpu_device(adapter: Adapter) -> Result<Device, String> {
 fn wgpu_device(_: Adapter) -> Result<Device, String> {
     Err("backend \"wgpu\" needs the wgpu cargo feature, which this binary was built without; rebuild with `cargo build --release --features wgpu`".into())
 }
-
-crate::display_by_name!(BackendName, Adapter);

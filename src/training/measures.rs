@@ -10,7 +10,7 @@
 //! - largest error: the largest over the batches, NaN as soon as any batch's is;
 //! - layer health: the mean over the batches, column by column.
 
-use crate::model::activation::Activation;
+use crate::config::Activation;
 use crate::model::health;
 use crate::run::metrics::EpochRow;
 use burn::tensor::{ExecutionError, Tensor};

@@ -2,6 +2,7 @@
 //! The learning rate itself enters Burn only through the schedule handed to `Learner::new`.
 
 use crate::config::OptimizerSection;
+use crate::config::{OptimizerName, Schedule};
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
 use burn::lr_scheduler::exponential::ExponentialLrSchedulerConfig;
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
@@ -9,30 +10,6 @@ use burn::lr_scheduler::step::StepLrSchedulerConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, RmsPropConfig, SgdConfig};
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OptimizerName {
-    Sgd,
-    #[default]
-    Adam,
-    AdamW,
-    RmsProp,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Schedule {
-    #[default]
-    Constant,
-    /// Half a cosine from `learning_rate` down to `min_learning_rate` over `num_epochs`.
-    Cosine,
-    /// Multiply by `gamma` every `step_epochs` epochs.
-    Step,
-    /// Multiply by `gamma` every epoch.
-    Exponential,
-}
 
 /// Burn's optimizer for the section. Burn's defaults that differ from torch's are overridden
 /// on purpose: Adam's epsilon (1e-5 in Burn, 1e-8 in torch and the numpy reference), SGD
@@ -100,5 +77,3 @@ pub fn schedule(
         }
     }
 }
-
-crate::display_by_name!(OptimizerName, Schedule);

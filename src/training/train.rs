@@ -2,9 +2,9 @@
 //! [`train`], which reads top to bottom as the whole run.
 
 use crate::config::Config;
+use crate::config::OutputActivation;
 use crate::data::table::{Table, XyBatch, XyLoader};
 use crate::failure::Failure;
-use crate::model::activation::OutputActivation;
 use crate::model::mlp::Mlp;
 use crate::run::checkpoint::{Manifests, SafeCheckpointer};
 use crate::run::folder::{Part, RunDir, write_atomic};
@@ -155,7 +155,7 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
     let after = outputs(&model, &table, &device)?;
     let mut summary = Summary::new(&config, &table, before, after, &rows, started.elapsed().as_secs_f64());
     summary.model_sha256 =
-        std::fs::read(run.model()).ok().filter(|_| !diverged).map(|b| crate::run::checkpoint::sha256(&b));
+        std::fs::read(run.model()).ok().filter(|_| !diverged).map(|b| crate::checksum::sha256(&b));
     summary.last_checkpoint = crate::run::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
     // A picture that cannot be drawn does not undo a finished run: it is reported, not fatal.
     if let Err(message) = pictures::draw(run, &rows, summary.converged_epoch, config.layers(), &model, &table)

@@ -2,7 +2,7 @@
 //! and every way a CSV file can be wrong.
 
 use super::{assert_refused, config_file, gatenet, repo, stderr, stdout, train, walk};
-use gatenet::model::init::SplitMix64;
+use gatenet::data::rng::SplitMix64;
 use serde_json::Value;
 use std::path::Path;
 
