@@ -1,6 +1,7 @@
 //! The command line: `gatenet CONFIG`, `gatenet train CONFIG`, `gatenet check CONFIG`.
 //! Hyper-parameters live only in the config file; flags only say where and how to run.
 
+use crate::config::{Activation, Init, OptimizerName};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -77,17 +78,17 @@ pub enum Command {
         /// Config file; its [sweep] table gives the grid unless the options below do.
         config: PathBuf,
         /// Hidden activations, comma-separated, e.g. sigmoid,tanh,relu.
-        #[arg(long, value_name = "LIST")]
-        activation: Option<String>,
+        #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = named::<Activation>)]
+        activation: Vec<Activation>,
         /// Optimizers, comma-separated, e.g. sgd,adam.
-        #[arg(long, value_name = "LIST")]
-        optimizer: Option<String>,
+        #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = named::<OptimizerName>)]
+        optimizer: Vec<OptimizerName>,
         /// Learning rates, comma-separated, e.g. 0.5,0.05.
-        #[arg(long, value_name = "LIST")]
-        learning_rate: Option<String>,
+        #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = number)]
+        learning_rate: Vec<f64>,
         /// Inits, comma-separated, e.g. default,small.
-        #[arg(long, value_name = "LIST")]
-        init: Option<String>,
+        #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = named::<Init>)]
+        init: Vec<Init>,
         /// Seeds 0 to N-1 for every combination [default: the config's sweep.seeds, or 20].
         #[arg(long, value_name = "N")]
         seeds: Option<usize>,
@@ -138,4 +139,14 @@ fn at_least_one(text: &str) -> Result<usize, String> {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(format!("expected a whole number of at least 1, found {text:?}")),
     }
+}
+
+/// A name as the config file spells it, with the config's words when it is not one.
+fn named<T: for<'a> serde::Deserialize<'a>>(text: &str) -> Result<T, String> {
+    crate::names::parse(text.trim()).map_err(|e| crate::config::load::explain(e, None))
+}
+
+/// A number, as a config's `learning_rate = 0.5`.
+fn number(text: &str) -> Result<f64, String> {
+    text.trim().parse().map_err(|_| format!("expected a number, found {text:?}"))
 }

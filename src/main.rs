@@ -97,47 +97,14 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Some(Command::Sweep { config, activation, optimizer, learning_rate, init, seeds, worker, run }),
             _,
         ) => {
-            let config = load(&config)?;
-            let mut grid = config.sweep.clone().unwrap_or_default();
-            override_list(&mut grid.activation, activation, "--activation")?;
-            override_list(&mut grid.optimizer, optimizer, "--optimizer")?;
-            override_list(&mut grid.learning_rate, learning_rate, "--learning-rate")?;
-            override_list(&mut grid.init, init, "--init")?;
-            grid.seeds = seeds.unwrap_or(grid.seeds);
-            // The config's own [sweep] was checked when it was loaded; the command line's
-            // values (seeds, rates) are checked the same way.
-            let mut merged = config.clone();
-            merged.sweep = Some(grid.clone());
-            if let Some((key, message)) =
-                merged.validate().into_iter().find(|(key, _)| key.starts_with("sweep."))
-            {
-                let option = format!("--{}", key.trim_start_matches("sweep.").replace('_', "-"));
-                return Err(Failure::usage(format!("{option} (or {key}): {message}")));
-            }
+            let lists = sweep::Lists { activation, optimizer, learning_rate, init, seeds };
             gatenet::training::interrupt::install();
-            let folder = RunDir::new(&run.artifacts, &format!("{}-sweep", config.name()));
-            if let Some((k, n)) = worker {
-                let plan = sweep::plan(&config, &grid, &folder, run.resume)?;
-                sweep::work(&config, &plan.todo, k, n, &mut std::io::stdout());
-                return Ok(0);
-            }
-            if folder.config().is_file() {
-                return Err(Failure::usage(format!(
-                    "{} is the folder of a training run (it has a config.toml), not of a sweep; give the sweep's config another `name`",
-                    folder.path().display()
-                )));
-            }
-            let plan = sweep::plan(&config, &grid, &folder, run.resume)?;
-            folder.ensure_writable().map_err(Failure::runtime)?;
-            let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let again = gatenet::shell::resume_command_line(std::env::args_os().skip(1));
-            let swept = sweep::run(&config, plan, &folder, workers, &again)?;
-            show(&format!(
-                "{}\n{}sweep: {}/ (sweep.csv, sweep.md, sweep.png)\n",
-                swept.title,
-                gatenet::run::sweep_results::table(&gatenet::run::sweep_results::rows(&swept.results)),
-                swept.folder.path().display()
-            ));
+            let Some(swept) =
+                sweep::command(&config, lists, worker, (&run.artifacts, run.resume), &mut std::io::stdout())?
+            else {
+                return Ok(0); // a worker, whose reports went to stdout
+            };
+            show(&swept.report());
             if let Some(message) = &swept.interrupted {
                 say!(stderr, "{message}\n");
             }
@@ -215,26 +182,4 @@ fn install_quiet_panic_hook() {
             slot.get_or_insert(format!("{text}{at}"));
         }
     }));
-}
-
-/// Replaces `list` with the comma-separated values of a command-line option, when given.
-fn override_list<T: serde::de::DeserializeOwned>(
-    list: &mut Vec<T>,
-    option: Option<String>,
-    flag: &str,
-) -> Result<(), Failure> {
-    let Some(text) = option else { return Ok(()) };
-    *list = text
-        .split(',')
-        .map(|item| {
-            let item = item.trim();
-            // Numbers and names both go through TOML, as in a config file.
-            let value = item.parse::<f64>().map_or(toml::Value::String(item.into()), toml::Value::Float);
-            value.try_into().map_err(|e: toml::de::Error| {
-                let why = gatenet::config::load::explain(e.message().trim_end().to_string(), None);
-                Failure::usage(format!("{flag}: {item:?} is not valid: {why}"))
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(())
 }

@@ -3,7 +3,7 @@
 //! numbers rather than one lucky run. Every run is a Learner run kept in memory (no
 //! checkpoints); runs go in parallel, one worker process per core, each pinned to its core.
 
-use crate::config::{Config, SweepSection};
+use crate::config::{Activation, Config, Init, OptimizerName, SweepSection};
 use crate::failure::Failure;
 use crate::run::folder::RunDir;
 use crate::run::sweep_results::{
@@ -13,6 +13,7 @@ use crate::training::interrupt;
 use crate::training::progress::Style;
 use crate::training::train::{Start, learn};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -374,4 +375,76 @@ fn write_all(
     write(folder, results, rows, title, notes)?;
     let finished: Vec<RunResult> = results.iter().filter(|r| !r.cut_short).cloned().collect();
     crate::run::pictures::sweep(&folder.sweep_png(), &finished, rows).map_err(Failure::runtime)
+}
+
+/// The sweep's lists from the command line; each given one replaces the config's own.
+pub struct Lists {
+    pub activation: Vec<Activation>,
+    pub optimizer: Vec<OptimizerName>,
+    pub learning_rate: Vec<f64>,
+    pub init: Vec<Init>,
+    pub seeds: Option<usize>,
+}
+
+/// `gatenet sweep CONFIG` into `artifacts` (continuing an interrupted sweep with `resume`), or,
+/// as `--worker K/N`, one worker's share of it, whose reports go to `out` (then `None`).
+pub fn command(
+    path: &Path,
+    lists: Lists,
+    worker: Option<(usize, usize)>,
+    (artifacts, resume): (&Path, bool),
+    out: &mut dyn std::io::Write,
+) -> Result<Option<Swept>, Failure> {
+    let config = Config::load(path).map_err(|e| Failure::usage(e.to_string()))?;
+    let grid = grid(&config, lists)?;
+    let folder = RunDir::new(artifacts, &format!("{}-sweep", config.name()));
+    if let Some((k, n)) = worker {
+        work(&config, &plan(&config, &grid, &folder, resume)?.todo, k, n, out);
+        return Ok(None);
+    }
+    if folder.config().is_file() {
+        return Err(Failure::usage(format!(
+            "{} is the folder of a training run (it has a config.toml), not of a sweep; give the sweep's config another `name`",
+            folder.path().display()
+        )));
+    }
+    let plan = plan(&config, &grid, &folder, resume)?;
+    folder.ensure_writable().map_err(Failure::runtime)?;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let again = crate::shell::resume_command_line(std::env::args_os().skip(1));
+    run(&config, plan, &folder, workers, &again).map(Some)
+}
+
+/// The config's `[sweep]` with the command line's lists, checked as the config's own was.
+fn grid(config: &Config, lists: Lists) -> Result<SweepSection, Failure> {
+    let mut grid = config.sweep.clone().unwrap_or_default();
+    fn replace<T>(list: &mut Vec<T>, given: Vec<T>) {
+        if !given.is_empty() {
+            *list = given;
+        }
+    }
+    replace(&mut grid.activation, lists.activation);
+    replace(&mut grid.optimizer, lists.optimizer);
+    replace(&mut grid.learning_rate, lists.learning_rate);
+    replace(&mut grid.init, lists.init);
+    grid.seeds = lists.seeds.unwrap_or(grid.seeds);
+    let mut merged = config.clone();
+    merged.sweep = Some(grid.clone());
+    if let Some((key, message)) = merged.validate().into_iter().find(|(key, _)| key.starts_with("sweep.")) {
+        let option = format!("--{}", key.trim_start_matches("sweep.").replace('_', "-"));
+        return Err(Failure::usage(format!("{option} (or {key}): {message}")));
+    }
+    Ok(grid)
+}
+
+impl Swept {
+    /// The title, the table and where the files are: what the terminal shows.
+    pub fn report(&self) -> String {
+        format!(
+            "{}\n{}sweep: {}/ (sweep.csv, sweep.md, sweep.png)\n",
+            self.title,
+            crate::run::sweep_results::table(&rows(&self.results)),
+            self.folder.path().display()
+        )
+    }
 }

@@ -42,15 +42,54 @@ pub fn diagnose(
     targets: &[f32],
     width: usize,
 ) -> Vec<Finding> {
-    let Some(last) = rows.last() else { return Vec::new() };
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    if let Some(diverged) = diverged(config, rows) {
+        return vec![diverged];
+    }
+    let epochs = rows.len();
+    // The last fifth of the run, at least 10 epochs: long enough to see a trend.
+    let window = (epochs / 5).max(10).min(epochs.saturating_sub(1));
+    let run = Run { config, rows, outputs, targets, width, window };
+    let mut findings = Vec::new();
+    for finding in [loss_rose, plateau, slow_learning, gradients] {
+        findings.extend(finding(&run));
+    }
+    findings.extend(units(&run));
+    findings
+}
+
+/// What each finding reads: the run, and the window of epochs at its end.
+struct Run<'a> {
+    config: &'a Config,
+    rows: &'a [EpochRow],
+    outputs: &'a [f32],
+    targets: &'a [f32],
+    width: usize,
+    window: usize,
+}
+
+impl Run<'_> {
+    fn last(&self) -> &EpochRow {
+        &self.rows[self.rows.len() - 1]
+    }
+
+    /// The row before the window.
+    fn start(&self) -> &EpochRow {
+        &self.rows[self.rows.len() - 1 - self.window]
+    }
+}
+
+/// A NaN or infinite loss: the one finding that stands alone.
+fn diverged(config: &Config, rows: &[EpochRow]) -> Option<Finding> {
     let lr = config.optimizer.learning_rate;
-    let optimizer = config.optimizer.name;
     if let Some(bad) = rows
         .iter()
         .find(|r| !(r.valid_loss.is_finite() && r.max_error.is_finite() && r.train_loss.is_finite()))
     {
         let what = if bad.valid_loss.is_nan() || bad.train_loss.is_nan() { "NaN" } else { "infinite" };
-        return vec![finding(
+        return Some(finding(
             "diverged",
             format!(
                 "the loss became {what} at epoch {}: the updates grew without bound (learning rate {lr})",
@@ -60,18 +99,16 @@ pub fn diagnose(
                 "lower optimizer.learning_rate to {} or less; the last finite checkpoint is kept",
                 lr / 10.0
             ),
-        )];
+        ));
     }
-    let mut findings = Vec::new();
-    let epochs = rows.len();
-    // The last fifth of the run, at least 10 epochs: long enough to see a trend.
-    let window = (epochs / 5).max(10).min(epochs.saturating_sub(1));
-    let start = &rows[epochs - 1 - window];
-    let first = &rows[0];
+    None
+}
 
+fn loss_rose(run: &Run) -> Option<Finding> {
+    let (first, last, lr) = (&run.rows[0], run.last(), run.config.optimizer.learning_rate);
     // A loss that ends above where it started, by half again, was pushed away, not down.
     if last.valid_loss > 1.5 * first.valid_loss {
-        findings.push(finding(
+        return Some(finding(
             "loss_rose",
             format!(
                 "the loss rose from {:.4} at epoch 1 to {:.4}: the steps overshoot",
@@ -81,6 +118,13 @@ pub fn diagnose(
         ));
     }
 
+    None
+}
+
+fn plateau(run: &Run) -> Option<Finding> {
+    let (config, last, start, window) = (run.config, run.last(), run.start(), run.window);
+    let (lr, optimizer) = (config.optimizer.learning_rate, config.optimizer.name);
+    let (outputs, targets, width) = (run.outputs, run.targets, run.width);
     // Plateau: less than 1% improvement over the window.
     let drop = start.valid_loss - last.valid_loss;
     let relative = drop / start.valid_loss.max(f64::MIN_POSITIVE);
@@ -111,7 +155,7 @@ pub fn diagnose(
             ),
             _ => String::new(),
         };
-        findings.push(finding(
+        return Some(finding(
             "plateau",
             format!(
                 "the loss is on a plateau at {:.4}: it changed by {:.2}% over the last {window} epochs{where_it_sits}",
@@ -126,6 +170,14 @@ pub fn diagnose(
         ));
     }
 
+    None
+}
+
+fn slow_learning(run: &Run) -> Option<Finding> {
+    let (config, last, start, window, epochs) =
+        (run.config, run.last(), run.start(), run.window, run.rows.len());
+    let (lr, optimizer) = (config.optimizer.learning_rate, config.optimizer.name);
+    let drop = start.valid_loss - last.valid_loss;
     // Slow learning: at the window's rate, how long until the loss reaches tolerance^2 (every
     // output within tolerance implies a mean squared error of at most tolerance^2). The rate
     // usually slows further, so this is a lower bound.
@@ -168,9 +220,15 @@ pub fn diagnose(
                 ),
             )
         };
-        findings.push(finding(code, message, hint));
+        return Some(finding(code, message, hint));
     }
 
+    None
+}
+
+fn gradients(run: &Run) -> Option<Finding> {
+    let (rows, config, window, epochs) = (run.rows, run.config, run.window, run.rows.len());
+    let lr = config.optimizer.learning_rate;
     // Gradients: the first layer against the last, averaged over the window.
     let layers = config.layers();
     let mean = |f: &dyn Fn(&EpochRow) -> f64| {
@@ -180,31 +238,48 @@ pub fn diagnose(
         let first_grad = mean(&|r| health::grad_norm(&r.health, 1));
         let last_grad = mean(&|r| health::grad_norm(&r.health, layers));
         if first_grad == 0.0 && config.model.freeze.contains(&1) {
-            findings.push(finding(
+            return Some(finding(
                 "no_gradient",
                 "layer 1 gets no gradient at all (model.freeze holds it still): only the layers after it learn, so the network can only re-weight features that never change".into(),
                 "remove 1 from model.freeze".into(),
             ));
         } else if first_grad == 0.0 {
-            findings.push(finding(
+            return Some(finding(
                 "vanishing_gradients",
-                "vanishing gradients: layer 1's weight gradient is exactly zero, so layer 1 no longer learns".into(),
-                format!("lower optimizer.learning_rate from {lr}: zero gradients come from saturated or dead units"),
+                "vanishing gradients: layer 1's weight gradient is exactly zero, so layer 1 no longer learns"
+                    .into(),
+                format!(
+                    "lower optimizer.learning_rate from {lr}: zero gradients come from saturated or dead units"
+                ),
             ));
         } else if last_grad > 0.0 && first_grad / last_grad < 1e-2 {
             // Two orders of magnitude: the first layer learns a hundred times slower.
-            findings.push(finding(
+            return Some(finding(
                 "vanishing_gradients",
-                format!("vanishing gradients: layer 1's weight gradient ({first_grad:.2e}) is {:.0} times smaller than layer {layers}'s ({last_grad:.2e})", last_grad / first_grad),
+                format!(
+                    "vanishing gradients: layer 1's weight gradient ({first_grad:.2e}) is {:.0} times smaller than layer {layers}'s ({last_grad:.2e})",
+                    last_grad / first_grad
+                ),
                 match (config.model.init, config.model.activation) {
-                    (Init::Small, _) => "use init = \"default\": weights of 0.01 shrink the gradient at every layer".into(),
-                    (_, Activation::Sigmoid) => "use activation = \"tanh\": sigmoid's slope is at most 0.25".into(),
+                    (Init::Small, _) => {
+                        "use init = \"default\": weights of 0.01 shrink the gradient at every layer".into()
+                    }
+                    (_, Activation::Sigmoid) => {
+                        "use activation = \"tanh\": sigmoid's slope is at most 0.25".into()
+                    }
                     _ => "use name = \"adam\", which scales each weight's step by its own gradient".into(),
                 },
             ));
         }
     }
 
+    None
+}
+
+/// Half a layer or more saturated or dead at the end of the run.
+fn units(run: &Run) -> Vec<Finding> {
+    let (last, layers, lr) = (run.last(), run.config.layers(), run.config.optimizer.learning_rate);
+    let mut findings = Vec::new();
     // Units: at the end of the run, half a layer or more saturated or dead.
     for layer in 1..layers {
         let saturated = health::saturated(&last.health, layers, layer);
