@@ -6,3 +6,4 @@ pub mod gradcheck;
 pub mod predict;
 pub mod report;
 pub mod sweep;
+pub mod sweep_runs;

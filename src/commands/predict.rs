@@ -292,7 +292,8 @@ fn parse_row(text: &str, width: usize) -> Result<Vec<f32>, String> {
 fn read_csv(path: &Path, width: usize) -> Result<Vec<f32>, Failure> {
     let shown = path.display();
     let bytes = crate::input::read_bytes(path, "CSV", crate::data::csv::MAX_CSV_BYTES);
-    let text = bytes.and_then(crate::data::csv::utf8).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
+    let text =
+        bytes.and_then(crate::data::csv_rows::utf8).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
     let mut rows = Vec::new();
     for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         match parse_row(line, width) {

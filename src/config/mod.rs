@@ -2,9 +2,13 @@
 //! problems, suggestions) and validated. The bottom layer of gatenet but for the data it names.
 
 pub mod choices;
+pub mod limits;
 pub mod load;
 pub mod schema;
 mod validate;
 
 pub use choices::*;
 pub use schema::*;
+
+#[cfg(test)]
+mod tests;

@@ -2,29 +2,10 @@
 //! order of the file's tables: each finding is a (dotted key, message) that the loader places
 //! at its line in the file.
 
+use super::limits::*;
 use super::*;
 use crate::data::table::MAX_GATE_INPUTS;
 use crate::names::{list, shown};
-
-/// The widest hidden layer accepted: far past what a dense net on tabular data needs, and small
-/// enough that a typo like `1000000000` is refused before anything is allocated.
-const MAX_WIDTH: usize = 100_000;
-
-/// The most epochs accepted: 10^8 epochs take about 8 hours at gatenet's fastest, and keep
-/// every count of optimizer steps far below the 2^31 at which Burn's step scheduler stops.
-const MAX_EPOCHS: usize = 100_000_000;
-
-/// The largest learning rate accepted. 1000 still trains (and diverges, which gatenet reports
-/// and diagnoses); a rate like 1e30 is a typo, and every weight would be at its limit after the
-/// first step.
-const MAX_LEARNING_RATE: f64 = 1e6;
-
-/// The most runs a sweep accepts (settings x seeds).
-const MAX_SWEEP_RUNS: usize = 1_000_000;
-
-/// The most parameters accepted: 10^8 weights take 1.6 GB with Adam's two moments and a
-/// gradient (4 bytes each), a sixth of this project's 24 GB machines; refused before allocating.
-const MAX_PARAMETERS: usize = 100_000_000;
 
 /// The problems found so far.
 struct Problems(Vec<(String, String)>);
@@ -46,14 +27,6 @@ impl Config {
         }
         problems.0
     }
-}
-
-/// The data sources the config names: gate, synthetic, csv.
-fn sources(data: &DataSection) -> Vec<&'static str> {
-    [("gate", data.gate.is_some()), ("synthetic", data.synthetic.is_some()), ("csv", data.csv.is_some())]
-        .iter()
-        .filter_map(|&(key, set)| set.then_some(key))
-        .collect()
 }
 
 /// The run name, the backend and its device.
@@ -84,7 +57,7 @@ fn top(config: &Config, p: &mut Problems) {
 /// One data source, and only the `[data]` keys that apply to it.
 fn data_source(config: &Config, p: &mut Problems) {
     let data = &config.data;
-    let sources = sources(data);
+    let sources = data.sources();
     p.check(
         sources.len() <= 1,
         "data",
@@ -148,7 +121,7 @@ fn data_values(config: &Config, p: &mut Problems) {
         p.check(patience >= 1, "training.patience", format!("expected at least 1 epoch, found {patience}"));
     }
     p.check(
-        !sources(data).is_empty(),
+        !data.sources().is_empty(),
         "data",
         "expected a data source: add a [data] table with `gate = \"or\"` (or and, nand, nor, xor, xnor, majority), `synthetic = \"circle\"` (or xor, gauss, spiral, moons), or `csv = \"file.csv\"` with `targets = [\"column\"]`"
             .into(),
@@ -408,7 +381,7 @@ fn training(config: &Config, p: &mut Problems) {
         format!("expected a finite number >= 0 (0 never stops early), found {}", t.tolerance),
     );
     if let Some(batch) = t.batch_size {
-        let known = !sources(&config.data).is_empty() && config.data.known();
+        let known = !config.data.sources().is_empty() && config.data.known();
         let expected = if known {
             format!("between 1 and the {} training rows", config.data.rows())
         } else {

@@ -3,6 +3,7 @@
 //! a [`Schema`] (column names, classes, feature scaling) that the run folder keeps as
 //! `data.json`, so that `predict` reads new rows the way training did.
 
+use crate::data::csv_rows::{Rows, at, number, utf8};
 use crate::data::table::Table;
 use crate::input::read_bytes;
 use crate::names::suggest;
@@ -88,9 +89,6 @@ pub struct Request<'a> {
 /// mistake (the wrong file, a device).
 pub const MAX_CSV_BYTES: u64 = 1 << 30;
 
-/// The most columns a file may have: the widest input layer accepted.
-const MAX_COLUMNS: usize = 100_000;
-
 impl CsvData {
     /// Reads and checks `path`. The error names the file, and the row (counting the header as
     /// row 1, as a spreadsheet does) and column where there is one.
@@ -102,33 +100,7 @@ impl CsvData {
         let mut reader = Rows::new(&text).map_err(|e| format!("{shown}: {e}"))?;
         let header = reader.header.clone();
         let column = |name: &String| header.iter().position(|h| h == name);
-        let features: Vec<String> = match request.features {
-            Some(list) => list.to_vec(),
-            None => header.iter().filter(|h| !request.targets.contains(h)).cloned().collect(),
-        };
-        for (key, names) in [("targets", request.targets), ("features", &features[..])] {
-            let mut seen = BTreeSet::new();
-            for name in names {
-                if column(name).is_none() {
-                    return Err(format!(
-                        "{shown}: data.{key} names column {name:?}, which the header does not have{}; the columns are {}",
-                        suggest(name, &header, '"'),
-                        crate::names::list(&header, '"')
-                    ));
-                }
-                if !seen.insert(name) {
-                    return Err(format!("{shown}: data.{key} lists column {name:?} twice"));
-                }
-            }
-        }
-        if let Some(both) = features.iter().find(|f| request.targets.contains(f)) {
-            return Err(format!(
-                "{shown}: column {both:?} is both a target and a feature; a network that sees its answer learns nothing"
-            ));
-        }
-        if features.is_empty() {
-            return Err(format!("{shown}: no feature columns are left once the targets are taken out"));
-        }
+        let features = features(request, &header, &shown)?;
 
         // One pass, keeping numbers for the features and the cells of the (few) target
         // columns as text until it is known whether they are numbers or class names: memory
@@ -153,20 +125,7 @@ impl CsvData {
             return Err(format!("{shown}: the file has a header but no rows"));
         }
         let classes = class_names(&cells, &lines, request.targets, &shown)?;
-        let mut targets = Vec::with_capacity(lines.len() * target_columns.len());
-        for (row, &line) in lines.iter().enumerate() {
-            match &classes {
-                Some(names) => {
-                    let cell = &cells[0][row];
-                    targets.extend(names.iter().map(|n| if n == cell { 1.0 } else { 0.0 }));
-                }
-                None => {
-                    for (column, name) in cells.iter().zip(request.targets) {
-                        targets.push(number(&column[row]).map_err(|e| at(&shown, line, name, e))?);
-                    }
-                }
-            }
-        }
+        let targets = target_values(&cells, &lines, classes.as_deref(), request.targets, &shown)?;
         let output_width = classes.as_ref().map_or(target_columns.len(), Vec::len);
         let all = Table { input_width: features.len(), target_width: output_width, inputs, targets };
 
@@ -197,6 +156,70 @@ impl CsvData {
     }
 }
 
+/// The feature columns: those listed, or every column but the targets; each column named in
+/// `targets` and `features` must exist, once.
+fn features(
+    request: &Request,
+    header: &[String],
+    shown: &impl std::fmt::Display,
+) -> Result<Vec<String>, String> {
+    let column = |name: &String| header.iter().position(|h| h == name);
+    let features: Vec<String> = match request.features {
+        Some(list) => list.to_vec(),
+        None => header.iter().filter(|h| !request.targets.contains(h)).cloned().collect(),
+    };
+    for (key, names) in [("targets", request.targets), ("features", &features[..])] {
+        let mut seen = BTreeSet::new();
+        for name in names {
+            if column(name).is_none() {
+                return Err(format!(
+                    "{shown}: data.{key} names column {name:?}, which the header does not have{}; the columns are {}",
+                    suggest(name, header, '"'),
+                    crate::names::list(header, '"')
+                ));
+            }
+            if !seen.insert(name) {
+                return Err(format!("{shown}: data.{key} lists column {name:?} twice"));
+            }
+        }
+    }
+    if let Some(both) = features.iter().find(|f| request.targets.contains(f)) {
+        return Err(format!(
+            "{shown}: column {both:?} is both a target and a feature; a network that sees its answer learns nothing"
+        ));
+    }
+    if features.is_empty() {
+        return Err(format!("{shown}: no feature columns are left once the targets are taken out"));
+    }
+
+    Ok(features)
+}
+
+/// The targets, row-major: one-hot over `classes`, or the numbers of the target columns.
+fn target_values(
+    cells: &[Vec<String>],
+    lines: &[u64],
+    classes: Option<&[String]>,
+    names: &[String],
+    shown: &impl std::fmt::Display,
+) -> Result<Vec<f32>, String> {
+    let mut targets = Vec::with_capacity(lines.len() * cells.len());
+    for (row, &line) in lines.iter().enumerate() {
+        match classes {
+            Some(names) => {
+                let cell = &cells[0][row];
+                targets.extend(names.iter().map(|n| if n == cell { 1.0 } else { 0.0 }));
+            }
+            None => {
+                for (column, name) in cells.iter().zip(names) {
+                    targets.push(number(&column[row]).map_err(|e| at(shown, line, name, e))?);
+                }
+            }
+        }
+    }
+    Ok(targets)
+}
+
 /// The feature columns of a CSV file with a header, named as in `schema` (other columns, such
 /// as the targets, are ignored), row-major: what `predict --csv` feeds a CSV run's network.
 pub fn read_features(path: &Path, schema: &Schema) -> Result<Vec<f32>, String> {
@@ -225,117 +248,6 @@ pub fn read_features(path: &Path, schema: &Schema) -> Result<Vec<f32>, String> {
         return Err(format!("{shown} has a header but no rows to predict"));
     }
     Ok(values)
-}
-
-/// The rows of a CSV text after its header, one at a time, every row as wide as the header.
-struct Rows<'a> {
-    header: Vec<String>,
-    text: &'a str,
-    reader: csv::Reader<&'a [u8]>,
-    record: csv::StringRecord,
-    /// A byte offset and its 1-based line, where counting the next row's line resumes.
-    counted: (usize, u64),
-}
-
-impl<'a> Rows<'a> {
-    /// Reads and checks the header: every column named, no name twice.
-    fn new(text: &'a str) -> Result<Rows<'a>, String> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
-        let mut record = csv::StringRecord::new();
-        match reader.read_record(&mut record) {
-            Ok(false) => {
-                return Err("the file is empty; expected a header line of column names, then rows".into());
-            }
-            Err(e) => return Err(format!("line 1: {e}")),
-            Ok(true) => {}
-        }
-        let header: Vec<String> = record.iter().map(str::to_string).collect();
-        if header.len() > MAX_COLUMNS {
-            return Err(format!(
-                "the header has {} columns; at most {MAX_COLUMNS} are accepted",
-                header.len()
-            ));
-        }
-        for (i, name) in header.iter().enumerate() {
-            if name.is_empty() {
-                return Err(format!(
-                    "line 1: column {} has no name; the first line must name every column",
-                    i + 1
-                ));
-            }
-            if let Some(first) = header[..i].iter().position(|h| h == name) {
-                return Err(format!("line 1: columns {} and {} are both named {name:?}", first + 1, i + 1));
-            }
-        }
-        Ok(Rows { header, text, reader, record, counted: (0, 1) })
-    }
-
-    /// The line the current record starts on. The csv crate's own count is off by one after a
-    /// CRLF line end and after blank lines (its position is taken before it skips them), so
-    /// the line is counted here, from the first byte of the record that is not a line end.
-    fn line_of_record(&mut self) -> u64 {
-        let bytes = self.text.as_bytes();
-        let mut start = self.record.position().map_or(0, |p| p.byte() as usize).max(self.counted.0);
-        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
-            start += 1;
-        }
-        let (from, line) = self.counted;
-        let line = line + bytes[from..start].iter().filter(|&&b| b == b'\n').count() as u64;
-        self.counted = (start, line);
-        line
-    }
-
-    /// The next row that is not blank, with its 1-based line number.
-    fn next_row(&mut self) -> Result<Option<(u64, &csv::StringRecord)>, String> {
-        loop {
-            if !self.reader.read_record(&mut self.record).map_err(|e| e.to_string())? {
-                return Ok(None);
-            }
-            let line = self.line_of_record();
-            if self.record.len() == 1 && self.record[0].is_empty() {
-                continue; // a blank line
-            }
-            if self.record.len() != self.header.len() {
-                return Err(format!(
-                    "line {line}: expected {} cells, as in the header, found {}",
-                    self.header.len(),
-                    self.record.len()
-                ));
-            }
-            return Ok(Some((line, &self.record)));
-        }
-    }
-}
-
-/// The bytes as text, or where the first byte that is not UTF-8 is.
-pub(crate) fn utf8(bytes: Vec<u8>) -> Result<String, String> {
-    String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        let before = &e.as_bytes()[..offset];
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-        let column = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
-        format!("line {line}, byte {column} (offset {offset}): expected UTF-8 text, found a byte that is not")
-    })
-}
-
-/// A cell as a finite number.
-fn number(cell: &str) -> Result<f32, String> {
-    if cell.is_empty() {
-        return Err("the cell is empty; expected a number".into());
-    }
-    match cell.parse::<f64>() {
-        Ok(v) if v.is_finite() && v.abs() <= f32::MAX as f64 => Ok(v as f32),
-        Ok(_) => Err(format!("expected a finite number, found {cell:?}")),
-        Err(_) => Err(format!("expected a number, found {cell:?}")),
-    }
-}
-
-fn at(file: &impl std::fmt::Display, line: u64, column: &str, message: String) -> String {
-    format!("{file}:{line}: column {column:?}: {message}")
 }
 
 /// The most classes a text target may have: more is an identifier or free text, not a label,

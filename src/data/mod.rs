@@ -2,6 +2,7 @@
 //! files, and the loader that batches them for Burn.
 
 pub mod csv;
+pub mod csv_rows;
 pub mod rng;
 pub mod synthetic;
 pub mod table;

@@ -9,4 +9,5 @@ pub mod metrics;
 pub mod pictures;
 pub mod resume;
 pub mod summary;
+pub mod sweep_picture;
 pub mod sweep_results;

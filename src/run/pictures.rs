@@ -14,7 +14,7 @@ use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 use std::sync::Once;
 
-type Result<T> = std::result::Result<T, String>;
+pub(crate) type Result<T> = std::result::Result<T, String>;
 
 /// Draws every picture of the run into its folder: loss.png on a second thread while this
 /// one draws the others (the two PNGs of a run cost about the same; 2 cores: about half the
@@ -50,7 +50,7 @@ pub fn draw(
 /// pictures (callgrind, whole process; sizes of loss, layers and boundary.png): adaptive 153M
 /// instructions, 218 + 151 + 45 KB; `Sub` 128M for twice the bytes; no filter 178M for 5 to 20
 /// times; default deflate 490M or more for a quarter of the bytes.
-fn png(
+pub(crate) fn png(
     path: &std::path::Path,
     (width, height): (u32, u32),
     picture: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
@@ -78,7 +78,7 @@ fn svg(
 }
 
 /// Text needs a font: DejaVu Sans, embedded, so that no system font is needed.
-fn fonts() {
+pub(crate) fn fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
@@ -105,7 +105,7 @@ where
     Ok(())
 }
 
-fn text<E: std::fmt::Debug>(e: E) -> String {
+pub(crate) fn text<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
 }
 
@@ -130,12 +130,31 @@ fn loss<B: DrawingBackend>(
     area.fill(&WHITE).map_err(text)?;
     let panels = area.split_evenly((3, 1));
     let last = rows.last().map_or(1, |r| r.epoch).max(2) as f64;
-    let epochs = 1.0..last;
-    let floor = 1e-12;
+    loss_panel(&panels[0], rows, 1.0..last, converged)?;
+    accuracy_panel(&panels[1], rows, 1.0..last)?;
+    rate_panel(&panels[2], rows, 1.0..last)?;
+    area.present().map_err(text)
+}
 
+/// Values no smaller than this are drawn on the log scales.
+const FLOOR: f64 = 1e-12;
+
+/// One of a row's values per epoch, finite ones only, above the floor of the log scales.
+fn series(rows: &[EpochRow], pick: fn(&EpochRow) -> f64) -> impl Iterator<Item = (f64, f64)> + '_ {
+    rows.iter().map(move |r| (r.epoch as f64, pick(r).max(FLOOR))).filter(|(_, v)| v.is_finite())
+}
+
+fn loss_panel<B: DrawingBackend>(
+    panel: &DrawingArea<B, Shift>,
+    rows: &[EpochRow],
+    epochs: std::ops::Range<f64>,
+    converged: Option<usize>,
+) -> Result<()> {
+    let floor = FLOOR;
+    let series = |pick| series(rows, pick);
     // Loss, log scale: where most of the story is (a plateau is flat, progress is a slope).
     let (low, high) = span(rows.iter().flat_map(|r| [r.train_loss, r.valid_loss]), floor);
-    let mut chart = ChartBuilder::on(&panels[0])
+    let mut chart = ChartBuilder::on(panel)
         .caption("loss", ("sans-serif", 20))
         .margin(10)
         .x_label_area_size(30)
@@ -149,9 +168,6 @@ fn loss<B: DrawingBackend>(
         .y_label_formatter(&|v| format!("{v:.0e}"))
         .draw()
         .map_err(text)?;
-    let series = |pick: fn(&EpochRow) -> f64| {
-        rows.iter().map(move |r| (r.epoch as f64, pick(r).max(floor))).filter(|(_, v)| v.is_finite())
-    };
     labelled_line(&mut chart, series(|r| r.train_loss), BLUE.to_rgba(), 1, "train".into())?;
     labelled_line(
         &mut chart,
@@ -171,10 +187,18 @@ fn loss<B: DrawingBackend>(
         .background_style(WHITE.mix(0.8))
         .draw()
         .map_err(text)?;
+    Ok(())
+}
 
+fn accuracy_panel<B: DrawingBackend>(
+    panel: &DrawingArea<B, Shift>,
+    rows: &[EpochRow],
+    epochs: std::ops::Range<f64>,
+) -> Result<()> {
+    let series = |pick| series(rows, pick);
     // Accuracy and the largest error, both in [0, 1] for 0/1 targets.
     let (_, top) = span(rows.iter().map(|r| r.max_error), 0.0);
-    let mut chart = ChartBuilder::on(&panels[1])
+    let mut chart = ChartBuilder::on(panel)
         .caption("accuracy and largest error", ("sans-serif", 20))
         .margin(10)
         .x_label_area_size(30)
@@ -190,10 +214,18 @@ fn loss<B: DrawingBackend>(
         .background_style(WHITE.mix(0.8))
         .draw()
         .map_err(text)?;
+    Ok(())
+}
 
+fn rate_panel<B: DrawingBackend>(
+    panel: &DrawingArea<B, Shift>,
+    rows: &[EpochRow],
+    epochs: std::ops::Range<f64>,
+) -> Result<()> {
+    let floor = FLOOR;
     // Learning rate, log scale: schedules are geometric.
     let (low, high) = span(rows.iter().map(|r| r.learning_rate), floor);
-    let mut chart = ChartBuilder::on(&panels[2])
+    let mut chart = ChartBuilder::on(panel)
         .caption("learning rate", ("sans-serif", 20))
         .margin(10)
         .x_label_area_size(30)
@@ -207,8 +239,8 @@ fn loss<B: DrawingBackend>(
         .y_label_formatter(&|v| format!("{v:.0e}"))
         .draw()
         .map_err(text)?;
-    chart.draw_series(LineSeries::new(series(|r| r.learning_rate), &BLACK)).map_err(text)?;
-    area.present().map_err(text)
+    chart.draw_series(LineSeries::new(series(rows, |r| r.learning_rate), &BLACK)).map_err(text)?;
+    Ok(())
 }
 
 fn layer_norms<B: DrawingBackend>(
@@ -332,71 +364,5 @@ fn boundary<B: DrawingBackend>(area: DrawingArea<B, Shift>, model: &Mlp, table: 
             + Circle::new((0, 0), 9, WHITE.stroke_width(2))
     });
     chart.draw_series(points).map_err(text)?;
-    area.present().map_err(text)
-}
-
-/// The sweep's picture: for each combination (a row), every seed's epochs to converge on a log
-/// scale, and a red cross at the right edge for each run that did not converge.
-pub fn sweep(
-    path: &std::path::Path,
-    results: &[crate::run::sweep_results::RunResult],
-    rows: &[crate::run::sweep_results::Row],
-) -> Result<()> {
-    fonts();
-    let height = (120 + 40 * rows.len()).min(4000) as u32;
-    png(path, (1000, height), |area| sweep_picture(area, results, rows))
-}
-
-fn sweep_picture(
-    area: DrawingArea<BitMapBackend<'_>, Shift>,
-    results: &[crate::run::sweep_results::RunResult],
-    rows: &[crate::run::sweep_results::Row],
-) -> Result<()> {
-    area.fill(&WHITE).map_err(text)?;
-    let most = results.iter().filter_map(|r| r.converged_epoch).max().unwrap_or(10).max(10) as f64;
-    let right = most * 3.0;
-    let labels: Vec<String> = rows.iter().map(|r| r.setting.label()).collect();
-    let count = rows.len().max(1);
-    let mut chart = ChartBuilder::on(&area)
-        .caption("epochs to converge per setting (one dot per seed; x: did not converge)", ("sans-serif", 20))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(320)
-        .build_cartesian_2d((1.0..right).log_scale(), -0.5..count as f64 - 0.5)
-        .map_err(text)?;
-    chart
-        .configure_mesh()
-        .x_desc("epochs to converge")
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_labels(count)
-        .y_label_formatter(&|v| {
-            let index = v.round();
-            if (v - index).abs() < 0.01 && index >= 0.0 {
-                labels.get(index as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .draw()
-        .map_err(text)?;
-    let row_of = |r: &crate::run::sweep_results::RunResult| {
-        rows.iter().position(|row| row.setting == r.setting).unwrap_or(0) as f64
-    };
-    // A small vertical spread by seed, so that equal epochs do not hide each other.
-    let jitter = |seed: u64| ((seed % 7) as f64 - 3.0) * 0.06;
-    chart
-        .draw_series(results.iter().filter_map(|r| {
-            r.converged_epoch
-                .map(|e| Circle::new((e as f64, row_of(r) + jitter(r.seed)), 4, BLUE.mix(0.7).filled()))
-        }))
-        .map_err(text)?;
-    chart
-        .draw_series(
-            results
-                .iter()
-                .filter(|r| r.converged_epoch.is_none())
-                .map(|r| Cross::new((right * 0.8, row_of(r) + jitter(r.seed)), 5, RED.stroke_width(2))),
-        )
-        .map_err(text)?;
     area.present().map_err(text)
 }

@@ -70,18 +70,7 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
     let mut config = config.clone();
     config.model.init = stored.model.init;
     refuse_fixed(&folder, &changes(&stored, &config), "the run's config.toml")?;
-    if let Some(schema) = &config.data.schema {
-        let stored = crate::data::csv::Schema::read(&run.data_schema())
-            .map_err(|e| Failure::usage(format!("cannot resume {folder}/: {e}")))?;
-        if stored.sha256 != schema.sha256 {
-            return Err(Failure::usage(format!(
-                "cannot resume {folder}/: the CSV file {} is not the one the run trained on (its SHA-256 was {}, now {}); put the original back, or train a new run under another `name`",
-                config.data.csv.as_deref().unwrap_or_default(),
-                stored.sha256.get(..12).unwrap_or_default(),
-                &schema.sha256[..12]
-            )));
-        }
-    }
+    same_csv(&config, run)?;
     let found = checkpoint::find(run, from).map_err(Failure::usage)?;
     let epoch = found.manifest.epoch;
     fits(run, &config, &found.manifest).map_err(|why| {
@@ -99,21 +88,8 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
 
     // A run whose last checkpoint ends it needs no more epochs; if it stopped before writing
     // model.bpk and summary.json (killed, or Ctrl-C in its last epoch), resuming finishes it.
-    let training = &config.training;
     let finished = run.model().is_file() && run.summary().is_file();
-    let done = if epoch >= training.num_epochs {
-        Some(format!(
-            "already ran {epoch} epochs, and training.num_epochs is {}: nothing to do; raise num_epochs to train further",
-            training.num_epochs
-        ))
-    } else if found.manifest.converged && training.tolerance >= found.manifest.tolerance {
-        Some(format!(
-            "converged at epoch {epoch} (every output within {}): nothing to do; lower training.tolerance to train further",
-            found.manifest.tolerance
-        ))
-    } else {
-        None
-    };
+    let done = nothing_left(epoch, &config, &found.manifest);
     if let (Some(message), true) = (&done, finished) {
         return Ok(Plan::Done { message: format!("{folder}/ {message}"), skipped: found.skipped });
     }
@@ -145,6 +121,42 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
         stop_at,
         skipped: found.skipped,
     })))
+}
+
+/// Refuses a CSV file whose bytes are not those the run trained on.
+fn same_csv(config: &Config, run: &RunDir) -> Result<(), Failure> {
+    let folder = run.path().display();
+    if let Some(schema) = &config.data.schema {
+        let stored = crate::data::csv::Schema::read(&run.data_schema())
+            .map_err(|e| Failure::usage(format!("cannot resume {folder}/: {e}")))?;
+        if stored.sha256 != schema.sha256 {
+            return Err(Failure::usage(format!(
+                "cannot resume {folder}/: the CSV file {} is not the one the run trained on (its SHA-256 was {}, now {}); put the original back, or train a new run under another `name`",
+                config.data.csv.as_deref().unwrap_or_default(),
+                stored.sha256.get(..12).unwrap_or_default(),
+                &schema.sha256[..12]
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Why the run needs no more epochs, if it does not: it ran them all, or it converged.
+fn nothing_left(epoch: usize, config: &Config, manifest: &checkpoint::Manifest) -> Option<String> {
+    let training = &config.training;
+    if epoch >= training.num_epochs {
+        Some(format!(
+            "already ran {epoch} epochs, and training.num_epochs is {}: nothing to do; raise num_epochs to train further",
+            training.num_epochs
+        ))
+    } else if manifest.converged && training.tolerance >= manifest.tolerance {
+        Some(format!(
+            "converged at epoch {epoch} (every output within {}): nothing to do; lower training.tolerance to train further",
+            manifest.tolerance
+        ))
+    } else {
+        None
+    }
 }
 
 /// Refuses changes to the settings that define the model, the data or the optimizer's state,

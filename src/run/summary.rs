@@ -131,6 +131,33 @@ impl Summary {
         serde_json::to_string_pretty(self).expect("a summary serializes") + "\n"
     }
 
+    /// One line: converged, diverged or not, when, and how long it took.
+    fn outcome(&self) -> String {
+        let ms = self.wall_seconds * 1000.0;
+        match self.converged_epoch {
+            Some(epoch) => format!(
+                "converged: every output within {} of its target from epoch {epoch} ({} epochs, {ms:.0} ms)",
+                self.tolerance, self.epochs_run
+            ),
+            None if self.diverged => format!(
+                "diverged: the loss became NaN or infinite at epoch {}; model.bpk was not written, and {} ({ms:.0} ms)",
+                self.epochs_run,
+                match self.last_checkpoint {
+                    Some(epoch) => format!("the checkpoint of epoch {epoch}, the last finite one, is kept"),
+                    None => "no checkpoint was saved before it".into(),
+                }
+            ),
+            None if self.tolerance > 0.0 => format!(
+                "not converged: after {} epochs the largest error is {:.4}, above the tolerance {} ({ms:.0} ms)",
+                self.epochs_run, self.max_error, self.tolerance
+            ),
+            None => format!(
+                "trained {} epochs, largest error {:.4} (no tolerance set) ({ms:.0} ms)",
+                self.epochs_run, self.max_error
+            ),
+        }
+    }
+
     /// The end-of-run report: every row's inputs, target, and output before and after.
     pub fn report(&self, run_folder: &str) -> String {
         let mut out = String::new();
@@ -163,30 +190,7 @@ impl Summary {
                 join(&p.output, 4)
             );
         }
-        let ms = self.wall_seconds * 1000.0;
-        let outcome = match self.converged_epoch {
-            Some(epoch) => format!(
-                "converged: every output within {} of its target from epoch {epoch} ({} epochs, {ms:.0} ms)",
-                self.tolerance, self.epochs_run
-            ),
-            None if self.diverged => format!(
-                "diverged: the loss became NaN or infinite at epoch {}; model.bpk was not written, and {} ({ms:.0} ms)",
-                self.epochs_run,
-                match self.last_checkpoint {
-                    Some(epoch) => format!("the checkpoint of epoch {epoch}, the last finite one, is kept"),
-                    None => "no checkpoint was saved before it".into(),
-                }
-            ),
-            None if self.tolerance > 0.0 => format!(
-                "not converged: after {} epochs the largest error is {:.4}, above the tolerance {} ({ms:.0} ms)",
-                self.epochs_run, self.max_error, self.tolerance
-            ),
-            None => format!(
-                "trained {} epochs, largest error {:.4} (no tolerance set) ({ms:.0} ms)",
-                self.epochs_run, self.max_error
-            ),
-        };
-        let _ = writeln!(out, "{outcome}");
+        let _ = writeln!(out, "{}", self.outcome());
         if !self.diagnosis.is_empty() {
             let _ = writeln!(out, "diagnosis:");
             for f in &self.diagnosis {

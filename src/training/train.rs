@@ -16,7 +16,7 @@ use crate::training::measures::StepOutput;
 use crate::training::optim::{optimizer, schedule};
 use crate::training::progress::{Progress, Silent, Style};
 use crate::training::stopping::{Ending, Planned, SaveSchedule, StopRules};
-use crate::training::strategy::{EpochLoop, LoopStart};
+use crate::training::strategy::{EpochLoop, LoopStart, Looped};
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
@@ -270,14 +270,21 @@ pub fn learn(
     let lr = schedule(&config.optimizer, num_epochs, steps_per_epoch).map_err(Failure::usage)?;
     let result = training.launch(Learner::new(model, optimizer(&config.optimizer), lr));
 
-    if let Some(error) = result.error {
-        return Err(Failure::runtime(format!("training stopped with an error: {error}")));
-    }
     let looped = epoch_loop.take().expect("the epoch loop ran");
-    if let Some(error) = looped.error {
+    failed(result.error.map(|e| e.to_string()), &looped, run.as_ref())?;
+    Ok(Learned { model: result.model, rows: looped.rows, end: looped.end, before, table })
+}
+
+/// The error that stopped training, if one did: Burn's, the epoch loop's, or a write that
+/// failed (with what is left to resume from).
+fn failed(learner_error: Option<String>, looped: &Looped, run: Option<&RunDir>) -> Result<(), Failure> {
+    if let Some(error) = learner_error {
         return Err(Failure::runtime(format!("training stopped with an error: {error}")));
     }
-    if let (Some(error), Some(run)) = (looped.write_error, &run) {
+    if let Some(error) = &looped.error {
+        return Err(Failure::runtime(format!("training stopped with an error: {error}")));
+    }
+    if let (Some(error), Some(run)) = (&looped.write_error, run) {
         let kept = crate::run::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
         let resume = match kept {
             Some(epoch) => {
@@ -290,7 +297,7 @@ pub fn learn(
             run.metrics().display()
         )));
     }
-    Ok(Learned { model: result.model, rows: looped.rows, end: looped.end, before, table })
+    Ok(())
 }
 
 /// Clears the run folder for a new run and writes its config and the metrics header.
