@@ -10,7 +10,7 @@ use gatenet::commands::sweep;
 use gatenet::config::Config;
 use gatenet::failure::{DIVERGED, Failure, RUNTIME_FAILURE};
 use gatenet::run::folder::RunDir;
-use gatenet::training::train::{Outcome, RunOptions, train};
+use gatenet::training::train::{Outcome, RunOptions, StartFrom, train};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -128,9 +128,13 @@ fn run(cli: Cli) -> Result<u8, Failure> {
 fn train_config(path: &Path, args: &RunArgs, quiet: bool, warn: bool) -> Result<u8, Failure> {
     let config = load(path)?;
     let run = RunDir::new(&args.artifacts, config.name());
-    let resume = (args.resume || args.resume_from.is_some()).then_some(args.resume_from);
+    let from = match (args.resume_from, args.resume) {
+        (Some(epoch), _) => StartFrom::Epoch(epoch),
+        (None, true) => StartFrom::Newest,
+        (None, false) => StartFrom::Scratch,
+    };
     gatenet::training::interrupt::install();
-    let outcome = train(&config, &run, &RunOptions { resume, quiet, warn })?;
+    let outcome = train(&config, &run, &RunOptions { from, quiet, warn })?;
     let folder = run.path().display().to_string();
     match outcome {
         Outcome::Finished(summary) => {

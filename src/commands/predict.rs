@@ -198,7 +198,7 @@ pub fn load_run_config(run: &RunDir) -> Result<Config, Failure> {
 }
 
 fn load_model(run: &RunDir, config: &Config, epoch: Option<usize>) -> Result<(Mlp, String), Failure> {
-    #[allow(deprecated)] // the reference CPU backend; see backend.rs
+    #[allow(deprecated)] // the reference CPU backend; see training/backend.rs
     let device = Device::ndarray();
     let empty = Mlp::from_config(config, &device);
     let (path, source) = match epoch {

@@ -1,5 +1,5 @@
 //! Reading a config file: the TOML parsed with byte spans (toml_edit), each key typed on its
-//! own against the serde structs of `config.rs` (so one bad key does not hide the next), and
+//! own against the serde structs of `schema.rs` (so one bad key does not hide the next), and
 //! every problem reported at once with file, line, column, dotted key, what was expected and
 //! what was found, and the nearest valid name.
 

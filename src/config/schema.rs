@@ -1,6 +1,6 @@
 //! The TOML config: serde structs that mirror the file's tables, checked once
 //! ([`Config::validate`]) and passed down as typed values. Nothing past this module and
-//! `config_file.rs` (which reads the file and reports its problems) reads a config string.
+//! `load.rs` (which reads the file and reports its problems) reads a config string.
 //! Burn's `#[derive(Config)]` is not used for the file because it silently ignores unknown keys.
 
 use crate::config::Init;

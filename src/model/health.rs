@@ -2,7 +2,7 @@
 //! layer's weight gradient and of its weights (during training), and the share of each hidden
 //! layer's units that are saturated or dead on the data (during validation). This is what
 //! shows the original question's bug: a first layer whose gradient is zero. Each step's values are
-//! read from the device and measured here; `measures.rs` averages them over the epoch's batches.
+//! read from the device and measured here; `training/measures.rs` averages them over the epoch's batches.
 
 use crate::config::Activation;
 

@@ -1,5 +1,5 @@
 //! The network: a multi-layer perceptron, Linear layers with the chosen activation between them
-//! and the output activation last. Training concerns (loss, steps) live in `train.rs`.
+//! and the output activation last. Training concerns (loss, steps) live in `training/train.rs`.
 
 use crate::config::Loss;
 use crate::config::{Activation, OutputActivation};
@@ -17,7 +17,7 @@ pub struct Mlp {
     pub activation: Activation,
     #[module(skip)]
     pub output: OutputActivation,
-    /// What the network is trained to minimise; read by `train.rs`'s steps.
+    /// What the network is trained to minimise; read by `training/train.rs`'s steps.
     #[module(skip)]
     pub loss: Loss,
     /// Layers, numbered from 1, whose gradients the training step drops (`model.freeze`).
@@ -82,7 +82,7 @@ impl Mlp {
     }
 
     /// The logits and each hidden layer's activations (`[rows, width]`), for the health
-    /// measures of `health.rs`.
+    /// measures of `health.rs` and `training/measures.rs`.
     pub fn traced(&self, inputs: Tensor<2>) -> (Tensor<2>, Vec<Tensor<2>>) {
         let (last, hidden_layers) = self.layers.split_last().expect("an Mlp has at least one layer");
         let mut hidden = Vec::with_capacity(hidden_layers.len());

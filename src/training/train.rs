@@ -77,11 +77,30 @@ impl Mlp {
     }
 }
 
+/// Where a run starts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StartFrom {
+    /// A new run, from the config's initial weights.
+    Scratch,
+    /// The run in the folder, from its newest complete checkpoint (`--resume`).
+    Newest,
+    /// The run in the folder, from the checkpoint of this epoch (`--resume-from`).
+    Epoch(usize),
+}
+
+impl StartFrom {
+    /// The checkpoint's epoch, when one is named.
+    fn epoch(self) -> Option<usize> {
+        match self {
+            StartFrom::Epoch(epoch) => Some(epoch),
+            StartFrom::Scratch | StartFrom::Newest => None,
+        }
+    }
+}
+
 /// How a run starts, and how it is shown; everything else comes from the config.
 pub struct RunOptions {
-    /// `None` for a new run; `Some(None)` continues from the newest complete checkpoint,
-    /// `Some(Some(epoch))` from that epoch's.
-    pub resume: Option<Option<usize>>,
+    pub from: StartFrom,
     /// No progress line.
     pub quiet: bool,
     /// Print warnings (a skipped checkpoint, a picture not drawn).
@@ -106,7 +125,7 @@ pub enum Outcome {
 pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outcome, Failure> {
     let started = Instant::now();
     let device = config.backend.select(config.device).map_err(Failure::usage)?;
-    if options.resume.is_some() {
+    if options.from != StartFrom::Scratch {
         resume::require_run(run)?;
     }
     let _lock = run.lock().map_err(Failure::usage)?;
@@ -118,15 +137,17 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
 
     // A new run writes its config before anything else, so that even a run that dies says
     // what it was; a resumed one is checked against the run folder and the checkpoint first.
-    let resumed = match options.resume {
-        None => fresh(config, run)?,
-        Some(from) => match resume::prepare(config, run, from)? {
-            Plan::Continue(resumed) => *resumed,
-            Plan::Done { message, skipped } => {
-                skipped.iter().for_each(|w| warn(w));
-                return Ok(Outcome::NothingToDo(message));
+    let resumed = match options.from {
+        StartFrom::Scratch => fresh(config, run)?,
+        StartFrom::Newest | StartFrom::Epoch(_) => {
+            match resume::prepare(config, run, options.from.epoch())? {
+                Plan::Continue(resumed) => *resumed,
+                Plan::Done { message, skipped } => {
+                    skipped.iter().for_each(|w| warn(w));
+                    return Ok(Outcome::NothingToDo(message));
+                }
             }
-        },
+        }
     };
     let Resumed { epoch, metrics, rows, config_epoch, saved, config, config_toml, stop_at, skipped } =
         resumed;

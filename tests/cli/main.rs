@@ -396,6 +396,46 @@ fn settings_that_do_not_apply_are_refused_rather_than_ignored() {
 }
 
 #[test]
+fn metrics_csv_records_each_epochs_learning_rate_as_its_schedule_sets_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lr, epochs) = (0.5, 10);
+    let pi = std::f64::consts::PI;
+    let schedules: [(&str, Box<dyn Fn(f64) -> f64>); 4] = [
+        ("schedule = \"constant\"", Box::new(move |_| lr)),
+        (
+            "schedule = \"step\"\nstep_epochs = 3\ngamma = 0.5",
+            Box::new(move |e| lr * 0.5f64.powf(((e - 1.0) / 3.0).floor())),
+        ),
+        ("schedule = \"exponential\"\ngamma = 0.9", Box::new(move |e| lr * 0.9f64.powf(e - 1.0))),
+        (
+            "schedule = \"cosine\"\nmin_learning_rate = 0.01",
+            Box::new(move |e| 0.01 + (lr - 0.01) * (1.0 + (pi * (e - 1.0) / epochs as f64).cos()) / 2.0),
+        ),
+    ];
+    for (i, (schedule, expected)) in schedules.iter().enumerate() {
+        let text = format!(
+            "name = \"s{i}\"\n[data]\ngate = \"or\"\n[optimizer]\nname = \"sgd\"\nlearning_rate = {lr}\n{schedule}\n\
+             [training]\nnum_epochs = {epochs}\ntolerance = 0\n"
+        );
+        let (out, _) = train(&config_file(dir.path(), &format!("s{i}.toml"), &text), dir.path());
+        assert!(out.status.success(), "{schedule}: {}", stderr(&out));
+        let metrics =
+            std::fs::read_to_string(dir.path().join(format!("artifacts/s{i}/metrics.csv"))).unwrap();
+        let mut lines = metrics.lines();
+        let column = lines.next().unwrap().split(',').position(|c| c == "learning_rate").unwrap();
+        let rates: Vec<f64> = lines.map(|l| l.split(',').nth(column).unwrap().parse().unwrap()).collect();
+        assert_eq!(rates.len(), epochs, "{schedule}");
+        for (epoch, rate) in (1..).zip(&rates) {
+            let want = expected(epoch as f64);
+            assert!(
+                (rate - want).abs() <= 1e-12 * want,
+                "{schedule}: epoch {epoch} ran at {rate}, expected {want}"
+            );
+        }
+    }
+}
+
+#[test]
 fn every_optimizer_schedule_and_activation_trains_without_error() {
     let dir = tempfile::tempdir().unwrap();
     let variants = [
