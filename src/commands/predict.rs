@@ -235,9 +235,10 @@ fn load_model(run: &RunDir, config: &Config, epoch: Option<usize>) -> Result<(Ml
 /// folder without a summary.json has nothing to check against; one whose summary.json lacks the
 /// checksum (edited out) is refused, so that deleting a line cannot turn the check off.
 fn check_model(run: &RunDir, path: &Path) -> Result<(), Failure> {
-    let Ok(text) = std::fs::read_to_string(run.summary()) else { return Ok(()) };
-    let summary = serde_json::from_str::<serde_json::Value>(&text).ok();
-    let Some(expected) = summary.as_ref().and_then(|s| s.get("model_sha256")).and_then(|v| v.as_str()) else {
+    let Some(summary) = crate::run::summary::Summary::read(&run.summary()).map_err(Failure::usage)? else {
+        return Ok(());
+    };
+    let Some(expected) = summary.model_sha256.as_deref() else {
         return Err(Failure::usage(format!(
             "{} has no model_sha256 to check {} against (was it edited?); predict from a checkpoint with --epoch N, or train the run again",
             run.summary().display(),

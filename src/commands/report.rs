@@ -17,13 +17,9 @@ pub fn report(folder: &Path) -> Result<String, Failure> {
     for line in config.to_toml().lines().filter(|l| !l.is_empty()) {
         let _ = writeln!(out, "  {line}");
     }
-    match std::fs::read_to_string(run.summary()) {
-        Ok(text) => {
-            let summary: Summary = serde_json::from_str(&text)
-                .map_err(|e| Failure::usage(format!("{} is damaged: {e}", run.summary().display())))?;
-            out += &summary.report(&shown);
-        }
-        Err(_) => {
+    match Summary::read(&run.summary()).map_err(Failure::usage)? {
+        Some(summary) => out += &summary.report(&shown),
+        None => {
             let epochs =
                 std::fs::read_to_string(run.metrics()).map_or(0, |m| m.lines().count().saturating_sub(1));
             // The run's own config.toml continues it (its paths are resolved); the folder

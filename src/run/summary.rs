@@ -127,6 +127,12 @@ impl Summary {
         }
     }
 
+    /// A run folder's summary.json: `None` when the run has none (it has not finished).
+    pub fn read(path: &std::path::Path) -> Result<Option<Summary>, String> {
+        let Ok(text) = std::fs::read_to_string(path) else { return Ok(None) };
+        serde_json::from_str(&text).map(Some).map_err(|e| format!("{} is damaged: {e}", path.display()))
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a summary serializes") + "\n"
     }
