@@ -136,6 +136,21 @@ fn loss<B: DrawingBackend>(
     area.present().map_err(text)
 }
 
+/// A panel's chart: its caption, margins and label areas, the same in every picture.
+fn frame<'a, 'b, B: DrawingBackend>(
+    panel: &'a DrawingArea<B, Shift>,
+    caption: &str,
+) -> ChartBuilder<'a, 'b, B> {
+    let mut builder = ChartBuilder::on(panel);
+    builder.caption(caption, ("sans-serif", 20)).margin(10).x_label_area_size(30).y_label_area_size(70);
+    builder
+}
+
+/// The legend of the lines drawn with [`labelled_line`].
+fn legend<'a, B: DrawingBackend + 'a, C: CoordTranslate>(chart: &mut ChartContext<'a, B, C>) -> Result<()> {
+    chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(text)
+}
+
 /// Values no smaller than this are drawn on the log scales.
 const FLOOR: f64 = 1e-12;
 
@@ -154,11 +169,7 @@ fn loss_panel<B: DrawingBackend>(
     let series = |pick| series(rows, pick);
     // Loss, log scale: where most of the story is (a plateau is flat, progress is a slope).
     let (low, high) = span(rows.iter().flat_map(|r| [r.train_loss, r.valid_loss]), floor);
-    let mut chart = ChartBuilder::on(panel)
-        .caption("loss", ("sans-serif", 20))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(70)
+    let mut chart = frame(panel, "loss")
         .build_cartesian_2d(epochs.clone(), (low..high * 1.1).log_scale())
         .map_err(text)?;
     chart
@@ -181,12 +192,7 @@ fn loss_panel<B: DrawingBackend>(
         let label = format!("every output within tolerance (epoch {epoch})");
         labelled_line(&mut chart, [(at, low), (at, high * 1.1)], GREEN.to_rgba(), 2, label)?;
     }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .draw()
-        .map_err(text)?;
+    legend(&mut chart)?;
     Ok(())
 }
 
@@ -198,22 +204,13 @@ fn accuracy_panel<B: DrawingBackend>(
     let series = |pick| series(rows, pick);
     // Accuracy and the largest error, both in [0, 1] for 0/1 targets.
     let (_, top) = span(rows.iter().map(|r| r.max_error), 0.0);
-    let mut chart = ChartBuilder::on(panel)
-        .caption("accuracy and largest error", ("sans-serif", 20))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(70)
+    let mut chart = frame(panel, "accuracy and largest error")
         .build_cartesian_2d(epochs.clone(), 0.0..top.max(1.0) * 1.05)
         .map_err(text)?;
     chart.configure_mesh().x_desc("epoch").x_label_formatter(&|v| format!("{v:.0}")).draw().map_err(text)?;
     labelled_line(&mut chart, series(|r| r.valid_accuracy), BLUE.to_rgba(), 1, "accuracy".into())?;
     labelled_line(&mut chart, series(|r| r.max_error), RED.to_rgba(), 1, "largest |output - target|".into())?;
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .draw()
-        .map_err(text)?;
+    legend(&mut chart)?;
     Ok(())
 }
 
@@ -225,11 +222,7 @@ fn rate_panel<B: DrawingBackend>(
     let floor = FLOOR;
     // Learning rate, log scale: schedules are geometric.
     let (low, high) = span(rows.iter().map(|r| r.learning_rate), floor);
-    let mut chart = ChartBuilder::on(panel)
-        .caption("learning rate", ("sans-serif", 20))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(70)
+    let mut chart = frame(panel, "learning rate")
         .build_cartesian_2d(epochs, (low * 0.9..high * 1.1).log_scale())
         .map_err(text)?;
     chart
@@ -259,13 +252,8 @@ fn layer_norms<B: DrawingBackend>(
         let value =
             |r: &EpochRow, layer: usize| r.health.get(2 * (layer - 1) + offset).copied().unwrap_or(f64::NAN);
         let (low, high) = span(rows.iter().flat_map(|r| (1..=layers).map(move |l| value(r, l))), floor);
-        let mut chart = ChartBuilder::on(panel)
-            .caption(title, ("sans-serif", 20))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(70)
-            .build_cartesian_2d(1.0..last, (low..high * 1.1).log_scale())
-            .map_err(text)?;
+        let mut chart =
+            frame(panel, title).build_cartesian_2d(1.0..last, (low..high * 1.1).log_scale()).map_err(text)?;
         chart
             .configure_mesh()
             .x_desc("epoch")
@@ -281,12 +269,7 @@ fn layer_norms<B: DrawingBackend>(
                 .filter(|(_, v)| v.is_finite());
             labelled_line(&mut chart, points, color, 2, format!("layer {layer}"))?;
         }
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()
-            .map_err(text)?;
+        legend(&mut chart)?;
     }
     area.present().map_err(text)
 }
