@@ -269,8 +269,13 @@ fn answer(model: &Mlp, rows: &[f32], width: usize) -> Vec<f32> {
     outputs
 }
 
+/// A row given with `--input`: comma-separated numbers.
 fn parse_row(text: &str, width: usize) -> Result<Vec<f32>, String> {
-    let cells: Vec<&str> = text.split(',').map(str::trim).collect();
+    parse_cells(&text.split(',').map(str::trim).collect::<Vec<_>>(), width)
+}
+
+/// `width` cells as the float32 numbers the network takes.
+fn parse_cells(cells: &[&str], width: usize) -> Result<Vec<f32>, String> {
     if cells.len() != width {
         return Err(format!("expected {width} comma-separated inputs, found {}", cells.len()));
     }
@@ -290,18 +295,19 @@ fn parse_row(text: &str, width: usize) -> Result<Vec<f32>, String> {
 }
 
 /// Rows of a CSV file with `width` numbers each; a first line that is not numbers is a header.
+/// Read with the same reader as a training CSV (quoting, CRLF, line numbers).
 fn read_csv(path: &Path, width: usize) -> Result<Vec<f32>, Failure> {
     let shown = path.display();
     let bytes = crate::input::read_bytes(path, "CSV", crate::data::csv::MAX_CSV_BYTES);
     let text =
         bytes.and_then(crate::data::csv_rows::utf8).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
-    let mut rows = Vec::new();
-    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        match parse_row(line, width) {
-            Ok(row) => rows.extend(row),
-            Err(_) if number == 0 => continue, // a header
-            Err(e) => return Err(Failure::usage(format!("{shown}:{}: {e}", number + 1))),
-        }
+    let failed = |e: String| Failure::usage(format!("{shown}: {e}"));
+    let mut reader = crate::data::csv_rows::Rows::numbers(&text).map_err(failed)?;
+    let first: Vec<&str> = reader.header.iter().map(String::as_str).collect();
+    let mut rows = parse_cells(&first, width).unwrap_or_default(); // else it is a header
+    while let Some((line, record)) = reader.next_row().map_err(failed)? {
+        let cells: Vec<&str> = record.iter().collect();
+        rows.extend(parse_cells(&cells, width).map_err(|e| Failure::usage(format!("{shown}:{line}: {e}")))?);
     }
     if rows.is_empty() {
         return Err(Failure::usage(format!("{shown} has no rows to predict")));

@@ -57,15 +57,36 @@ pub struct Plan {
     pub all: Vec<(Setting, u64)>,
     /// The ones still to run, in the same order.
     pub todo: Vec<(Setting, u64)>,
-    /// Finished runs of an interrupted sweep that `--resume` continues.
+    /// Finished runs of an interrupted sweep that `--resume` continues...
     pub kept: Vec<RunResult>,
+    /// ... and the folder they came from.
+    pub continues: Option<RunDir>,
+    /// What the interrupted sweep's sweep.md records of the config, to continue only with it.
+    pub config_sha256: String,
 }
+
+/// A run's place in a sweep: its setting (the label spells every field) and seed.
+fn key(setting: &Setting, seed: u64) -> (String, u64) {
+    (setting.label(), seed)
+}
+
+/// The SHA-256 of the config every run of the sweep starts from, its grid left out: a sweep
+/// continues only with the config it began with, though its lists may grow.
+fn config_sha256(base: &Config) -> String {
+    let mut config = base.clone();
+    config.sweep = None;
+    crate::checksum::sha256(config.to_toml().as_bytes())
+}
+
+/// What sweep.md says of the config, on the line [`run`] writes.
+const CONFIG_LINE: &str = "Config SHA-256: `";
 
 /// The sweep of `grid` into `folder`; with `resume`, the finished runs of the interrupted
 /// sweep there are kept and only the others run. Workers call this too, to get the same list.
 pub fn plan(base: &Config, grid: &SweepSection, folder: &RunDir, resume: bool) -> Result<Plan, Failure> {
     let all = jobs(base, grid);
-    let mut kept = Vec::new();
+    let config_sha256 = config_sha256(base);
+    let (mut kept, mut continues) = (Vec::new(), None);
     if resume {
         let from = interrupted(folder).ok_or_else(|| {
             Failure::usage(format!(
@@ -73,15 +94,32 @@ pub fn plan(base: &Config, grid: &SweepSection, folder: &RunDir, resume: bool) -
                 folder.path().display()
             ))
         })?;
-        let earlier = read(&from.sweep_csv()).map_err(Failure::usage)?;
-        kept = earlier
+        let md = std::fs::read_to_string(from.sweep_md()).unwrap_or_default();
+        let recorded =
+            md.split(CONFIG_LINE).nth(1).and_then(|rest| rest.split('`').next()).unwrap_or_default();
+        if recorded != config_sha256 {
+            return Err(Failure::usage(format!(
+                "cannot continue the interrupted sweep in {}: it ran under another config (its sweep.md records SHA-256 {}, this config's is {}); put the config back, or run the sweep anew without --resume",
+                from.path().display(),
+                recorded.get(..12).unwrap_or("none"),
+                &config_sha256[..12]
+            )));
+        }
+        let wanted: std::collections::HashSet<(String, u64)> =
+            all.iter().map(|(s, seed)| key(s, *seed)).collect();
+        // A run a worker never reported (it crashed) is run again, not kept as a failure.
+        let lost = |r: &RunResult| r.error.as_deref().is_some_and(|e| e.starts_with("worker process "));
+        kept = read(&from.sweep_csv())
+            .map_err(Failure::usage)?
             .into_iter()
-            .filter(|r| !r.cut_short && all.iter().any(|(s, seed)| *s == r.setting && *seed == r.seed))
+            .filter(|r| !r.cut_short && !lost(r) && wanted.contains(&key(&r.setting, r.seed)))
             .collect();
+        continues = Some(from);
     }
-    let done = |(s, seed): &(Setting, u64)| kept.iter().any(|r| r.setting == *s && r.seed == *seed);
-    let todo = all.iter().filter(|job| !done(job)).cloned().collect();
-    Ok(Plan { all, todo, kept })
+    let done: std::collections::HashSet<(String, u64)> =
+        kept.iter().map(|r| key(&r.setting, r.seed)).collect();
+    let todo = all.iter().filter(|(s, seed)| !done.contains(&key(s, *seed))).cloned().collect();
+    Ok(Plan { all, todo, kept, continues, config_sha256 })
 }
 
 /// What a sweep did, for its table and its message.
@@ -108,13 +146,10 @@ pub fn run(
 ) -> Result<Swept, Failure> {
     let started = Instant::now();
     let new = sweep(base, &plan.todo, workers)?;
-    let mut results = Vec::with_capacity(plan.all.len());
-    for (setting, seed) in &plan.all {
-        let found = |r: &&RunResult| r.setting == *setting && r.seed == *seed;
-        if let Some(r) = plan.kept.iter().find(found).or_else(|| new.iter().find(found)) {
-            results.push(r.clone());
-        }
-    }
+    let mut by_key: std::collections::HashMap<(String, u64), RunResult> =
+        plan.kept.iter().chain(&new).map(|r| (key(&r.setting, r.seed), r.clone())).collect();
+    let results: Vec<RunResult> =
+        plan.all.iter().filter_map(|(setting, seed)| by_key.remove(&key(setting, *seed))).collect();
     let rows = rows(&results);
     let never_started = plan.all.len() - results.len();
     let cut_short = results.iter().filter(|r| r.cut_short).count();
@@ -129,8 +164,9 @@ pub fn run(
         };
         let title = format!("{name}: {} runs in {seconds:.1} s on {workers} cores{kept}", results.len());
         write_all(folder, &results, &rows, &title, "")?;
+        // The interrupted sweep this one continued is done with; another one is left alone.
         let leftover = folder.interrupted_sweep();
-        if leftover.path().is_dir() {
+        if plan.continues.is_some_and(|from| from.path() == leftover.path()) {
             std::fs::remove_dir_all(leftover.path())
                 .map_err(|e| Failure::runtime(format!("cannot remove {}: {e}", leftover.path().display())))?;
         }
@@ -147,7 +183,8 @@ pub fn run(
         interrupt::cause()
     );
     let note = format!(
-        "{INTERRUPTED}: {counts}. The table counts the finished runs only. Continue with `{again}`.\n\n"
+        "{INTERRUPTED}: {counts}. The table counts the finished runs only. Continue with `{again}`.\n\n{CONFIG_LINE}{}`\n\n",
+        plan.config_sha256
     );
     write_all(&target, &results, &rows, &title, &note)?;
     let message = format!(
@@ -224,8 +261,11 @@ fn grid(config: &Config, lists: Lists) -> Result<SweepSection, Failure> {
     grid.seeds = lists.seeds.unwrap_or(grid.seeds);
     let mut merged = config.clone();
     merged.sweep = Some(grid.clone());
-    if let Some((key, message)) = merged.validate().into_iter().find(|(key, _)| key.starts_with("sweep.")) {
-        let option = format!("--{}", key.trim_start_matches("sweep.").replace('_', "-"));
+    if let Some((key, message)) = merged.validate().into_iter().find(|(key, _)| key.starts_with("sweep")) {
+        let option = match key.strip_prefix("sweep.") {
+            Some(name) => format!("--{}", name.replace('_', "-")),
+            None => "--seeds and the lists".to_string(),
+        };
         return Err(Failure::usage(format!("{option} (or {key}): {message}")));
     }
     Ok(grid)

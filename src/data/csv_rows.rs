@@ -12,11 +12,31 @@ pub struct Rows<'a> {
     record: csv::StringRecord,
     /// A byte offset and its 1-based line, where counting the next row's line resumes.
     counted: (usize, u64),
+    /// Whether every row must be as wide as the header (not for [`Rows::numbers`]).
+    as_wide: bool,
 }
 
 impl<'a> Rows<'a> {
     /// Reads and checks the header: every column named, no name twice.
     pub fn new(text: &'a str) -> Result<Rows<'a>, String> {
+        let rows = Rows::numbers(text)?;
+        for (i, name) in rows.header.iter().enumerate() {
+            if name.is_empty() {
+                return Err(format!(
+                    "line 1: column {} has no name; the first line must name every column",
+                    i + 1
+                ));
+            }
+            if let Some(first) = rows.header[..i].iter().position(|h| h == name) {
+                return Err(format!("line 1: columns {} and {} are both named {name:?}", first + 1, i + 1));
+            }
+        }
+        Ok(Rows { as_wide: true, ..rows })
+    }
+
+    /// Rows of numbers whose first line may be a header or a row (the caller decides: it is
+    /// `header`), each as wide as it likes: `predict --csv`, whose rows the network checks.
+    pub fn numbers(text: &'a str) -> Result<Rows<'a>, String> {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -37,18 +57,7 @@ impl<'a> Rows<'a> {
                 header.len()
             ));
         }
-        for (i, name) in header.iter().enumerate() {
-            if name.is_empty() {
-                return Err(format!(
-                    "line 1: column {} has no name; the first line must name every column",
-                    i + 1
-                ));
-            }
-            if let Some(first) = header[..i].iter().position(|h| h == name) {
-                return Err(format!("line 1: columns {} and {} are both named {name:?}", first + 1, i + 1));
-            }
-        }
-        Ok(Rows { header, text, reader, record, counted: (0, 1) })
+        Ok(Rows { header, text, reader, record, counted: (0, 1), as_wide: false })
     }
 
     /// The line the current record starts on. The csv crate's own count is off by one after a
@@ -76,7 +85,7 @@ impl<'a> Rows<'a> {
             if self.record.len() == 1 && self.record[0].is_empty() {
                 continue; // a blank line
             }
-            if self.record.len() != self.header.len() {
+            if self.as_wide && self.record.len() != self.header.len() {
                 return Err(format!(
                     "line {line}: expected {} cells, as in the header, found {}",
                     self.header.len(),

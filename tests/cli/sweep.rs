@@ -351,3 +351,43 @@ fn resuming_a_sweep_that_was_not_interrupted_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("nothing to continue"), "{}", stderr(&out));
 }
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_sweep_continues_only_with_the_config_it_began_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("configs/question-sweep.toml")).unwrap();
+    std::fs::write(dir.path().join("question-sweep.toml"), &text).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gatenet"))
+        .args(["sweep", "question-sweep.toml"])
+        .args(SLOW_GRID)
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    // SAFETY: signals the child this test started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
+    let changed = text.replace("num_epochs = 2000", "num_epochs = 1500");
+    assert_ne!(changed, text);
+    std::fs::write(dir.path().join("question-sweep.toml"), changed).unwrap();
+    let mut args = vec!["sweep", "question-sweep.toml"];
+    args.extend(SLOW_GRID);
+    args.push("--resume");
+    let out = gatenet(&args, dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ran under another config"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_grid_too_large_on_the_command_line_is_refused_before_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo().join("configs/or.toml");
+    let rates: Vec<String> = (1..=200).map(|i| format!("0.{i:03}")).collect();
+    let rates = rates.join(",");
+    let out = gatenet(&["sweep", config.to_str().unwrap(), "--seeds", "10000", "--learning-rate", &rates], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--seeds and the lists") && stderr(&out).contains("at most 1000000"), "{}", stderr(&out));
+}
