@@ -387,7 +387,14 @@ fn a_grid_too_large_on_the_command_line_is_refused_before_it_runs() {
     let config = repo().join("configs/or.toml");
     let rates: Vec<String> = (1..=200).map(|i| format!("0.{i:03}")).collect();
     let rates = rates.join(",");
-    let out = gatenet(&["sweep", config.to_str().unwrap(), "--seeds", "10000", "--learning-rate", &rates], dir.path());
+    let out = gatenet(
+        &["sweep", config.to_str().unwrap(), "--seeds", "10000", "--learning-rate", &rates],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--seeds and the lists") && stderr(&out).contains("at most 1000000"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--seeds and the lists") && stderr(&out).contains("at most 1000000"),
+        "{}",
+        stderr(&out)
+    );
 }
