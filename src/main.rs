@@ -76,6 +76,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             "--artifacts, --resume and --resume-from go after the command they are for, e.g. `gatenet train CONFIG --artifacts DIR`",
         ));
     }
+    if let (Some(_), Some(config)) = (&cli.command, &cli.config) {
+        return Err(Failure::usage(format!(
+            "{} before the command: give the config once, after the command (`gatenet train CONFIG`) or alone (`gatenet CONFIG`)",
+            config.display()
+        )));
+    }
     match (cli.command, cli.config) {
         (Some(Command::Check { config }), _) => {
             show(&gatenet::commands::check::check(&config)?);
@@ -97,6 +103,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Some(Command::Sweep { config, activation, optimizer, learning_rate, init, seeds, worker, run }),
             _,
         ) => {
+            if run.resume_from.is_some() {
+                return Err(Failure::usage(
+                    "--resume-from continues a training run from one checkpoint; a sweep continues with --resume",
+                ));
+            }
             let lists = sweep::Lists { activation, optimizer, learning_rate, init, seeds };
             gatenet::training::interrupt::install();
             let Some(swept) =

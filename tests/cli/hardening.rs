@@ -762,3 +762,23 @@ fn run_options_before_a_command_they_are_not_for() {
         |_| {},
     );
 }
+
+#[test]
+fn a_config_before_a_command_and_another_after_it() {
+    refused(
+        &["victim.toml", "check", "victim.toml"],
+        2,
+        &["victim.toml before the command", "give the config once"],
+        |_| {},
+    );
+}
+
+#[test]
+fn a_sweep_resumed_from_an_epoch() {
+    refused(
+        &["sweep", "victim.toml", "--resume-from", "10"],
+        2,
+        &["--resume-from", "a sweep continues with --resume"],
+        |_| {},
+    );
+}
