@@ -9,6 +9,8 @@ use crate::run::folder::{RunDir, write_atomic};
 use crate::run::metrics::EpochRow;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ColorType, ImageEncoder};
+use plotters::coord::combinators::LogCoord;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
@@ -151,6 +153,19 @@ fn legend<'a, B: DrawingBackend + 'a, C: CoordTranslate>(chart: &mut ChartContex
     chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(text)
 }
 
+/// The grid of a chart of epochs against a log scale: whole epochs, powers of ten.
+fn epoch_log_mesh<'a, B: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, B, Cartesian2d<RangedCoordf64, LogCoord<f64>>>,
+) -> Result<()> {
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .draw()
+        .map_err(text)
+}
+
 /// Values no smaller than this are drawn on the log scales.
 const FLOOR: f64 = 1e-12;
 
@@ -172,13 +187,7 @@ fn loss_panel<B: DrawingBackend>(
     let mut chart = frame(panel, "loss")
         .build_cartesian_2d(epochs.clone(), (low..high * 1.1).log_scale())
         .map_err(text)?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.0e}"))
-        .draw()
-        .map_err(text)?;
+    epoch_log_mesh(&mut chart)?;
     labelled_line(&mut chart, series(|r| r.train_loss), BLUE.to_rgba(), 1, "train".into())?;
     labelled_line(
         &mut chart,
@@ -225,13 +234,7 @@ fn rate_panel<B: DrawingBackend>(
     let mut chart = frame(panel, "learning rate")
         .build_cartesian_2d(epochs, (low * 0.9..high * 1.1).log_scale())
         .map_err(text)?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.0e}"))
-        .draw()
-        .map_err(text)?;
+    epoch_log_mesh(&mut chart)?;
     chart.draw_series(LineSeries::new(series(rows, |r| r.learning_rate), &BLACK)).map_err(text)?;
     Ok(())
 }
@@ -244,7 +247,7 @@ fn layer_norms<B: DrawingBackend>(
     area.fill(&WHITE).map_err(text)?;
     let panels = area.split_evenly((2, 1));
     let last = rows.last().map_or(1, |r| r.epoch).max(2) as f64;
-    let floor = 1e-12;
+    let floor = FLOOR;
     for (panel, (title, offset)) in
         panels.iter().zip([("weight-gradient L2 norm per layer", 0), ("weight L2 norm per layer", 1)])
     {
@@ -254,13 +257,7 @@ fn layer_norms<B: DrawingBackend>(
         let (low, high) = span(rows.iter().flat_map(|r| (1..=layers).map(move |l| value(r, l))), floor);
         let mut chart =
             frame(panel, title).build_cartesian_2d(1.0..last, (low..high * 1.1).log_scale()).map_err(text)?;
-        chart
-            .configure_mesh()
-            .x_desc("epoch")
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{v:.0e}"))
-            .draw()
-            .map_err(text)?;
+        epoch_log_mesh(&mut chart)?;
         for layer in 1..=layers {
             let color = Palette99::pick(layer - 1).to_rgba();
             let points = rows
