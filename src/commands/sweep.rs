@@ -124,9 +124,8 @@ pub fn plan(base: &Config, grid: &SweepSection, folder: &RunDir, resume: bool) -
 
 /// What a sweep did, for its table and its message.
 pub struct Swept {
-    /// Every run that started (or was kept from the sweep it continues), in table order.
-    pub results: Vec<RunResult>,
-    pub never_started: usize,
+    /// The table: one row per setting, of the runs that finished.
+    pub rows: Vec<Row>,
     /// Where its files went.
     pub folder: RunDir,
     pub title: String,
@@ -170,7 +169,7 @@ pub fn run(
             std::fs::remove_dir_all(leftover.path())
                 .map_err(|e| Failure::runtime(format!("cannot remove {}: {e}", leftover.path().display())))?;
         }
-        return Ok(Swept { results, never_started: 0, folder: folder.clone(), title, interrupted: None });
+        return Ok(Swept { rows, folder: folder.clone(), title, interrupted: None });
     }
     let complete_there = folder.sweep_md().is_file() && !marked(folder);
     let target = if complete_there { folder.interrupted_sweep() } else { folder.clone() };
@@ -192,7 +191,7 @@ pub fn run(
         interrupt::cause(),
         target.path().display()
     );
-    Ok(Swept { results, never_started, folder: target, title, interrupted: Some(message) })
+    Ok(Swept { rows, folder: target, title, interrupted: Some(message) })
 }
 
 /// sweep.csv, sweep.md and sweep.png (of the runs that finished) into `folder`.
@@ -277,7 +276,7 @@ impl Swept {
         format!(
             "{}\n{}sweep: {}/ (sweep.csv, sweep.md, sweep.png)\n",
             self.title,
-            crate::run::sweep_results::table(&rows(&self.results)),
+            crate::run::sweep_results::table(&self.rows),
             self.folder.path().display()
         )
     }
