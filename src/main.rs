@@ -7,7 +7,7 @@ use gatenet::commands::gradcheck::gradcheck;
 use gatenet::commands::predict::{Request, predict};
 use gatenet::commands::report::report;
 use gatenet::commands::sweep;
-use gatenet::config::Config;
+use gatenet::data::dataset::Dataset;
 use gatenet::failure::{DIVERGED, Failure, RUNTIME_FAILURE};
 use gatenet::run::folder::RunDir;
 use gatenet::training::train::{Outcome, RunOptions, StartFrom, train};
@@ -94,8 +94,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         }
         (Some(Command::Gradcheck { config, points }), _) => {
             // Gradcheck always runs on ndarray in float64, so a wgpu config is checked too.
-            let config = Config::load_on_any_backend(&config).map_err(|e| Failure::usage(e.to_string()))?;
-            let (results, report) = gradcheck(&config, points)?;
+            let (config, data) = Dataset::load(&config, true).map_err(|e| Failure::usage(e.to_string()))?;
+            let (results, report) = gradcheck(&config, &data, points)?;
             show(&report);
             Ok(if results.iter().all(|r| r.passed) { 0 } else { RUNTIME_FAILURE })
         }
@@ -137,7 +137,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
 }
 
 fn train_config(path: &Path, args: &RunArgs, quiet: bool, warn: bool) -> Result<u8, Failure> {
-    let config = load(path)?;
+    let (config, data) = Dataset::load(path, false).map_err(|e| Failure::usage(e.to_string()))?;
     let run = RunDir::new(&args.artifacts, config.name());
     let from = match (args.resume_from, args.resume) {
         (Some(epoch), _) => StartFrom::Epoch(epoch),
@@ -145,7 +145,7 @@ fn train_config(path: &Path, args: &RunArgs, quiet: bool, warn: bool) -> Result<
         (None, false) => StartFrom::Scratch,
     };
     gatenet::training::interrupt::install();
-    let outcome = train(&config, &run, &RunOptions { from, quiet, warn })?;
+    let outcome = train(&config, &data, &run, &RunOptions { from, quiet, warn })?;
     let folder = run.path().display().to_string();
     match outcome {
         Outcome::Finished(summary) => {
@@ -174,10 +174,6 @@ fn train_config(path: &Path, args: &RunArgs, quiet: bool, warn: bool) -> Result<
             Ok(gatenet::training::interrupt::exit_code())
         }
     }
-}
-
-fn load(path: &Path) -> Result<Config, Failure> {
-    Config::load(path).map_err(|e| Failure::usage(e.to_string()))
 }
 
 /// The message of a panic, kept for one clean error line instead of Rust's panic report (a

@@ -64,9 +64,8 @@ mod tests {
     use crate::config::Loss;
     use crate::config::{Activation, OutputActivation};
     use crate::config::{Adapter, BackendName};
+    use crate::config::{Gate, Synthetic};
     use crate::config::{OptimizerName, Schedule};
-    use crate::data::synthetic::Synthetic;
-    use crate::data::table::Gate;
 
     /// Every variant of an enum, found by trying the names serde's own error lists.
     fn every<T: for<'a> Deserialize<'a> + Serialize + std::fmt::Display + PartialEq + std::fmt::Debug>()

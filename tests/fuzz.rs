@@ -14,7 +14,8 @@
 //! `GATENET_FUZZ_SECONDS=600 cargo test --release --test fuzz`.
 
 use gatenet::config::Config;
-use gatenet::data::csv::{CsvData, Request, Schema, read_features};
+use gatenet::config::csv_schema::{Request, Schema};
+use gatenet::data::csv::{CsvData, read_features};
 use gatenet::data::rng::SplitMix64;
 use gatenet::run::metrics::CutCsv;
 use std::path::PathBuf;
@@ -228,7 +229,7 @@ fn the_config_loader_never_panics() {
     fuzz("config", corpus, &tokens, |bytes| {
         std::fs::write(&path, bytes).unwrap();
         let stored = Config::load_stored(&path).is_ok();
-        match Config::load(&path) {
+        match gatenet::data::dataset::Dataset::load(&path, false).map(|(config, _)| config) {
             Ok(config) => {
                 // What a run does with a loaded config before it allocates the network.
                 let _ = (

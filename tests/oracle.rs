@@ -27,10 +27,10 @@ use burn::module::{Module, Param, ParamId};
 use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
 use burn::train::Learner;
+use gatenet::config::Gate;
 use gatenet::config::{
     Activation, Adapter, BackendName, Loss, ModelSection, OptimizerName, OptimizerSection,
 };
-use gatenet::data::table::Gate;
 use gatenet::model::mlp::Mlp;
 use gatenet::training::optim::{optimizer, schedule};
 

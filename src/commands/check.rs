@@ -2,13 +2,14 @@
 //! what training it takes; nothing is written.
 
 use crate::config::Config;
+use crate::data::dataset::Dataset;
 use crate::failure::Failure;
 use std::fmt;
 use std::path::Path;
 
 /// What `gatenet check` prints for the config file at `path`: still a config file.
 pub fn check(path: &Path) -> Result<String, Failure> {
-    let config = Config::load(path).map_err(|e| Failure::usage(e.to_string()))?;
+    let (config, _) = Dataset::load(path, false).map_err(|e| Failure::usage(e.to_string()))?;
     Ok(format!("# {}\n{}", estimate(&config), config.to_toml()))
 }
 

@@ -8,6 +8,7 @@
 //! (for gradients that are zero or nearly so, where a relative error means nothing).
 
 use crate::config::Config;
+use crate::data::dataset::Dataset;
 use crate::data::rng::SplitMix64;
 use crate::failure::Failure;
 use crate::model::mlp::Mlp;
@@ -38,13 +39,17 @@ pub struct Checked {
 
 /// Checks every parameter (or `points` elements of each at most, chosen at random), and
 /// returns the results with the report to print.
-pub fn gradcheck(config: &Config, points: Option<usize>) -> Result<(Vec<Checked>, String), Failure> {
+pub fn gradcheck(
+    config: &Config,
+    data: &Dataset,
+    points: Option<usize>,
+) -> Result<(Vec<Checked>, String), Failure> {
     #[allow(deprecated)] // ndarray: the CPU backend that computes in float64
     let mut device = Device::ndarray();
     device
         .configure(FloatDType::F64)
         .map_err(|e| Failure::runtime(format!("cannot switch the ndarray backend to float64: {e:?}")))?;
-    let table = config.data.table(config.seed);
+    let (table, _) = data.split(config.seed);
     let all: Vec<usize> = (0..table.rows()).collect();
     let autodiff = device.clone().autodiff();
     let model = Mlp::from_config(config, &autodiff);

@@ -3,7 +3,9 @@
 //! trained it: the weights are device-free burnpack files.
 
 use crate::config::Config;
-use crate::data::csv::{self as csv_data, CsvData};
+use crate::config::csv_schema::{Request as CsvRequest, Schema};
+use crate::data::csv::CsvData;
+use crate::data::dataset::Dataset;
 use crate::data::table::Table;
 use crate::failure::Failure;
 use crate::model::mlp::Mlp;
@@ -35,7 +37,7 @@ pub fn predict(request: &Request) -> Result<String, Failure> {
     let width = names.inputs.len();
     if let Some(csv) = &request.csv {
         let rows = match &config.data.schema {
-            Some(schema) => csv_data::read_features(csv, schema).map_err(Failure::usage)?,
+            Some(schema) => crate::data::csv::read_features(csv, schema).map_err(Failure::usage)?,
             None => read_csv(csv, width)?,
         };
         let outputs = answer(&model, &rows, width);
@@ -73,9 +75,10 @@ pub fn predict(request: &Request) -> Result<String, Failure> {
 /// run's file, read again and checked to be the one it trained on.
 fn training_rows(config: &Config) -> Result<std::sync::Arc<Table>, Failure> {
     let (Some(csv), Some(schema)) = (&config.data.csv, &config.data.schema) else {
-        return Ok(config.data.table(config.seed));
+        let generated = Dataset::generated(&config.data).map(|data| data.split(config.seed).0);
+        return generated.ok_or_else(|| Failure::usage("the run's config.toml names no data in [data]"));
     };
-    let request = csv_data::Request {
+    let request = CsvRequest {
         targets: &schema.targets,
         features: Some(&schema.features),
         valid_fraction: config.data.valid_fraction.unwrap_or(0.2),
@@ -175,7 +178,7 @@ pub fn load_run_config(run: &RunDir) -> Result<Config, Failure> {
     let mut config = Config::load_stored(&run.config())
         .map_err(|e| Failure::usage(format!("the run's config.toml cannot be used: {e}")))?;
     if config.data.csv.is_some() {
-        let schema = csv_data::Schema::read(&run.data_schema())
+        let schema = Schema::read(&run.data_schema())
             .map_err(|e| Failure::usage(format!("{folder} trained on a CSV file, and {e}")))?;
         // config.toml names the columns too: a data.json that disagrees was edited or mixed up.
         let stored = (config.data.features.as_ref(), config.data.targets.as_ref());

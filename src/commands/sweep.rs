@@ -5,6 +5,7 @@
 
 use super::sweep_runs::{sweep, work};
 use crate::config::{Activation, Config, Init, OptimizerName, SweepSection};
+use crate::data::dataset::Dataset;
 use crate::failure::Failure;
 use crate::run::folder::RunDir;
 use crate::run::sweep_results::{
@@ -137,14 +138,14 @@ pub struct Swept {
 /// one it continued is then removed), an interrupted one there too unless that would replace a
 /// complete sweep, in which case into `folder/interrupted/`.
 pub fn run(
-    base: &Config,
+    (base, data): (&Config, &Dataset),
     plan: Plan,
     folder: &RunDir,
     workers: usize,
     again: &str,
 ) -> Result<Swept, Failure> {
     let started = Instant::now();
-    let new = sweep(base, &plan.todo, workers)?;
+    let new = sweep(base, data, &plan.todo, workers)?;
     let mut by_key: std::collections::HashMap<(String, u64), RunResult> =
         plan.kept.iter().chain(&new).map(|r| (key(&r.setting, r.seed), r.clone())).collect();
     let results: Vec<RunResult> =
@@ -225,11 +226,11 @@ pub fn command(
     (artifacts, resume): (&Path, bool),
     out: &mut dyn std::io::Write,
 ) -> Result<Option<Swept>, Failure> {
-    let config = Config::load(path).map_err(|e| Failure::usage(e.to_string()))?;
+    let (config, data) = Dataset::load(path, false).map_err(|e| Failure::usage(e.to_string()))?;
     let grid = grid(&config, lists)?;
     let folder = RunDir::new(artifacts, &format!("{}-sweep", config.name()));
     if let Some((k, n)) = worker {
-        work(&config, &plan(&config, &grid, &folder, resume)?.todo, k, n, out);
+        work((&config, &data), &plan(&config, &grid, &folder, resume)?.todo, k, n, out);
         return Ok(None);
     }
     if folder.config().is_file() {
@@ -242,7 +243,7 @@ pub fn command(
     folder.ensure_writable().map_err(Failure::runtime)?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let again = crate::shell::resume_command_line(std::env::args_os().skip(1));
-    run(&config, plan, &folder, workers, &again).map(Some)
+    run((&config, &data), plan, &folder, workers, &again).map(Some)
 }
 
 /// The config's `[sweep]` with the command line's lists, checked as the config's own was.

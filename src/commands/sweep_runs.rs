@@ -3,11 +3,13 @@
 //! not threads, because Burn's autodiff graph is behind one process-wide lock.
 
 use crate::config::Config;
+use crate::data::dataset::Dataset;
 use crate::failure::Failure;
+use crate::run::resume::Start;
 use crate::run::sweep_results::{RunResult, Setting};
 use crate::training::interrupt;
 use crate::training::progress::Style;
-use crate::training::train::{Start, learn};
+use crate::training::train::learn;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,7 +20,12 @@ use std::time::Instant;
 /// threads on wgpu (one device shared, instead of one opened per process). Threads of one
 /// process do not scale on the CPU: Burn's autodiff graph is behind one process-wide lock, and
 /// two threads ran question-sweep's first two seeds in 9.3 s against 10.4 s on one core.
-pub fn sweep(base: &Config, jobs: &[(Setting, u64)], workers: usize) -> Result<Vec<RunResult>, Failure> {
+pub fn sweep(
+    base: &Config,
+    data: &Dataset,
+    jobs: &[(Setting, u64)],
+    workers: usize,
+) -> Result<Vec<RunResult>, Failure> {
     if workers > 1 && base.backend != crate::config::BackendName::Wgpu {
         return in_processes(jobs, workers);
     }
@@ -38,7 +45,7 @@ pub fn sweep(base: &Config, jobs: &[(Setting, u64)], workers: usize) -> Result<V
                     if interrupt::requested() {
                         break;
                     }
-                    let result = run_one(base, setting, *seed, device);
+                    let result = run_one(base, data, setting, *seed, device);
                     results.lock().expect("results lock").push((index, result));
                 }
             });
@@ -66,14 +73,20 @@ struct Reported {
 /// Worker `k` of `n`: runs jobs k, k + n, k + 2n, ... one after another on core `k`, and
 /// reports each as it ends. Interleaving gives each worker every n-th seed of every setting,
 /// so the workers' shares take about as long.
-pub fn work(base: &Config, jobs: &[(Setting, u64)], k: usize, n: usize, out: &mut dyn std::io::Write) {
+pub fn work(
+    (base, data): (&Config, &Dataset),
+    jobs: &[(Setting, u64)],
+    k: usize,
+    n: usize,
+    out: &mut dyn std::io::Write,
+) {
     crate::training::pin::pin_thread_to(k);
     let Ok(device) = base.backend.select(base.device) else { return };
     for (index, (setting, seed)) in jobs.iter().cloned().enumerate().skip(k).step_by(n) {
         if interrupt::requested() {
             break;
         }
-        let r = run_one(base, &setting, seed, &device);
+        let r = run_one(base, data, &setting, seed, &device);
         let reported = Reported {
             index,
             converged_epoch: r.converged_epoch,
@@ -202,7 +215,13 @@ fn collect(
     results
 }
 
-fn run_one(base: &Config, setting: &Setting, seed: u64, device: &burn::tensor::Device) -> RunResult {
+fn run_one(
+    base: &Config,
+    data: &Dataset,
+    setting: &Setting,
+    seed: u64,
+    device: &burn::tensor::Device,
+) -> RunResult {
     let started = Instant::now();
     let mut result = RunResult::not_run(setting, seed);
     let config = match setting.apply(base, seed) {
@@ -212,10 +231,9 @@ fn run_one(base: &Config, setting: &Setting, seed: u64, device: &burn::tensor::D
             return result;
         }
     };
-    let start = Start { epoch: 0, rows: Vec::new(), config_epoch: 1, saves: None };
     // A panic in one run is that run's failure, not the sweep's.
     let learned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        learn(&config, device, start, Style::Quiet, started)
+        learn(&config, data, device, Start::in_memory(), Style::Quiet, started)
     }));
     match learned {
         Ok(Ok(learned))

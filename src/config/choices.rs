@@ -110,7 +110,41 @@ pub enum Adapter {
     Cpu,
 }
 
+/// What to learn: a truth table (`data.gate`); what each gate computes is in data/table.rs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gate {
+    And,
+    Or,
+    Nand,
+    Nor,
+    /// 1 when an odd number of inputs are 1 (parity); the classic XOR for 2 inputs.
+    Xor,
+    /// 1 when an even number of inputs are 1.
+    Xnor,
+    /// 1 when more than half of the inputs are 1.
+    Majority,
+}
+
+/// A synthetic 2-D dataset (`data.synthetic`), drawn in data/synthetic.rs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Synthetic {
+    /// Label 1 inside a disc, 0 in a ring around it.
+    Circle,
+    /// Label 1 where both coordinates have the same sign.
+    Xor,
+    /// Two Gaussian blobs.
+    Gauss,
+    /// Two interleaved spirals, a turn and three quarters each.
+    Spiral,
+    /// Two interleaving half circles (scikit-learn's make_moons).
+    Moons,
+}
+
 crate::display_by_name!(
+    Gate,
+    Synthetic,
     Activation,
     OutputActivation,
     Init,

@@ -20,3 +20,6 @@ pub const MAX_SWEEP_RUNS: usize = 1_000_000;
 /// The most parameters accepted: 10^8 weights take 1.6 GB with Adam's two moments and a
 /// gradient (4 bytes each), a sixth of this project's 24 GB machines; refused before allocating.
 pub const MAX_PARAMETERS: usize = 100_000_000;
+
+/// The most inputs a truth table may have: 2^16 = 65,536 rows.
+pub const MAX_GATE_INPUTS: usize = 16;

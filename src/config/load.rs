@@ -4,6 +4,7 @@
 //! what was found, and the nearest valid name.
 
 use crate::config::SweepSection;
+use crate::config::csv_schema::{Request, Schema};
 use crate::config::{Config, DataSection, ModelSection, OptimizerSection, TrainingSection};
 use crate::input::read_bytes;
 use crate::names::{list, suggest};
@@ -11,41 +12,41 @@ use serde::de::DeserializeOwned;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// Reads the CSV file a config names (the absolute path, and what the config asks of it) and
+/// says what it found. The data layer supplies it (data/dataset.rs), keeping the rows: the
+/// config is checked against the file without the config layer reading data.
+pub type ReadCsv<'a> = &'a mut dyn FnMut(&Path, &Request) -> Result<Schema, String>;
+
 impl Config {
-    /// Reads, types and checks a config file. Every problem found is in the error.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        Config::load_checked(path, true, true)
+    /// Reads, types and checks a config file, reading its CSV file (if it names one) with
+    /// `read_csv`. Every problem found is in the error. With `any_backend`, a wgpu config is
+    /// read by a binary built without wgpu (for `gradcheck`, which always runs on the CPU).
+    pub fn load_reading(path: &Path, any_backend: bool, read_csv: ReadCsv) -> Result<Config, ConfigError> {
+        let fail = |problems| ConfigError { path: path.to_path_buf(), problems };
+        let text = read_text(path).map_err(|message| fail(vec![Problem::whole(message)]))?;
+        Config::from_text(path, &text, !any_backend, Some(read_csv))
     }
 
-    /// As [`Config::load`], except that a wgpu config is read by a binary built without wgpu:
-    /// for `gradcheck`, which always runs on the CPU.
-    pub fn load_on_any_backend(path: &Path) -> Result<Config, ConfigError> {
-        Config::load_checked(path, false, true)
-    }
-
-    /// Reads a run folder's own config.toml: as [`Config::load`], except that a run trained on
-    /// wgpu can be read by a binary built without it (to predict, report or resume on the CPU).
+    /// Reads a run folder's own config.toml: its CSV file is not read again (data.json holds
+    /// what it was), and a run trained on wgpu can be read by a binary built without it (to
+    /// predict, report or resume on the CPU).
     pub fn load_stored(path: &Path) -> Result<Config, ConfigError> {
-        Config::load_checked(path, false, false)
+        let fail = |problems| ConfigError { path: path.to_path_buf(), problems };
+        let text = read_text(path).map_err(|message| fail(vec![Problem::whole(message)]))?;
+        Config::from_text(path, &text, false, None)
     }
 
     /// As [`Config::load_stored`], from the text of a run's config.toml kept elsewhere (a
     /// checkpoint's manifest); `path` is the run's config.toml, for the name and the messages.
     pub fn from_stored_text(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        Config::from_text(path, text, false, false)
-    }
-
-    fn load_checked(path: &Path, backend_built_in: bool, read_data: bool) -> Result<Config, ConfigError> {
-        let fail = |problems| ConfigError { path: path.to_path_buf(), problems };
-        let text = read_text(path).map_err(|message| fail(vec![Problem::whole(message)]))?;
-        Config::from_text(path, &text, backend_built_in, read_data)
+        Config::from_text(path, text, false, None)
     }
 
     fn from_text(
         path: &Path,
         text: &str,
         backend_built_in: bool,
-        read_data: bool,
+        read_csv: Option<ReadCsv>,
     ) -> Result<Config, ConfigError> {
         let fail = |problems| ConfigError { path: path.to_path_buf(), problems };
         let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
@@ -72,7 +73,9 @@ impl Config {
         }
         // A run folder's config keeps the CSV's absolute path and its schema in data.json; the
         // file itself is read for a config a user gives.
-        if read_data && let Err(message) = read_csv(&mut config, path, &problems) {
+        if let Some(reader) = read_csv
+            && let Err(message) = read_data(&mut config, path, &problems, reader)
+        {
             problems.push(Problem { at: locate(&doc, text, "data.csv"), key: "data.csv".into(), message });
         }
         for (key, message) in config.validate() {
@@ -90,8 +93,13 @@ impl Config {
 }
 
 /// Reads the config's CSV file, if it names one, relative to the config file's folder; its
-/// schema and rows go into `config.data`. Skipped while a key it depends on has a problem.
-fn read_csv(config: &mut Config, path: &Path, problems: &[Problem]) -> Result<(), String> {
+/// schema goes into `config.data`. Skipped while a key it depends on has a problem.
+fn read_data(
+    config: &mut Config,
+    path: &Path,
+    problems: &[Problem],
+    read_csv: ReadCsv,
+) -> Result<(), String> {
     let data = &mut config.data;
     let (Some(csv), Some(targets)) = (&data.csv, &data.targets) else { return Ok(()) };
     let depends = ["data", "seed"];
@@ -107,16 +115,11 @@ fn read_csv(config: &mut Config, path: &Path, problems: &[Problem]) -> Result<()
     if !(share > 0.0 && share <= 0.9) {
         return Ok(()); // reported by validate()
     }
-    let request = crate::data::csv::Request {
-        targets,
-        features: data.features.as_deref(),
-        valid_fraction: share,
-        seed: config.seed,
-    };
-    let read = crate::data::csv::CsvData::read(&file, &request)?;
+    let request =
+        Request { targets, features: data.features.as_deref(), valid_fraction: share, seed: config.seed };
+    let schema = read_csv(&file, &request)?;
     data.csv = Some(file.to_string_lossy().into_owned());
-    data.schema = Some(std::sync::Arc::new(read.schema));
-    data.csv_rows = Some((std::sync::Arc::new(read.train), std::sync::Arc::new(read.valid)));
+    data.schema = Some(std::sync::Arc::new(schema));
     Ok(())
 }
 
@@ -293,7 +296,8 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn whole(message: String) -> Problem {
+    /// A problem of the whole file, at no one key.
+    pub fn whole(message: String) -> Problem {
         Problem { at: None, key: String::new(), message }
     }
 }

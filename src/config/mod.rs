@@ -1,7 +1,9 @@
 //! The config file: its schema (the TOML's mirror, with defaults), how it is loaded (spans,
-//! problems, suggestions) and validated. The bottom layer of gatenet but for the data it names.
+//! problems, suggestions) and validated. The bottom layer of gatenet: it reads the CSV file it
+//! names only through the reader the data layer hands it (`Config::load_reading`).
 
 pub mod choices;
+pub mod csv_schema;
 pub mod limits;
 pub mod load;
 pub mod schema;

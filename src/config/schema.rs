@@ -5,13 +5,13 @@
 
 use crate::config::Init;
 use crate::config::Loss;
+use crate::config::csv_schema::{Schema, held_out};
+use crate::config::limits::MAX_GATE_INPUTS;
 pub use crate::config::load::{ConfigError, Problem};
 use crate::config::{Activation, OutputActivation};
 use crate::config::{Adapter, BackendName};
+use crate::config::{Gate, Synthetic};
 use crate::config::{OptimizerName, Schedule};
-use crate::data::csv::Schema;
-use crate::data::synthetic::Synthetic;
-use crate::data::table::{Gate, MAX_GATE_INPUTS, Table};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -76,13 +76,11 @@ pub struct DataSection {
     pub targets: Option<Vec<String>>,
     /// The CSV columns the network sees, all numeric. Default: every column but the targets.
     pub features: Option<Vec<String>>,
-    /// The CSV's columns, classes and scaling: read from the file by [`Config::load`], or from
-    /// the run folder's data.json for a trained run.
+    /// The CSV's columns, classes, scaling and size: found by reading the file while the config
+    /// is loaded ([`Config::load_reading`]), or the run folder's data.json for a trained run.
+    /// The rows themselves belong to the data layer (data/dataset.rs).
     #[serde(skip)]
     pub schema: Option<Arc<Schema>>,
-    /// The CSV's training and validation rows, once read.
-    #[serde(skip)]
-    pub csv_rows: Option<(Arc<Table>, Arc<Table>)>,
 }
 
 impl DataSection {
@@ -94,31 +92,8 @@ impl DataSection {
             .collect()
     }
 
-    /// The rows to train on.
-    pub fn table(&self, seed: u64) -> Arc<Table> {
-        self.split(seed).0
-    }
-
-    /// The rows to validate on; `None` when they are the training rows (a truth table).
-    pub fn valid_table(&self, seed: u64) -> Option<Arc<Table>> {
-        self.split(seed).1
-    }
-
-    /// A CSV file's rows are shared, not copied: they may be large.
-    fn split(&self, seed: u64) -> (Arc<Table>, Option<Arc<Table>>) {
-        match (self.gate, self.synthetic, &self.csv_rows) {
-            (Some(gate), _, _) => (Arc::new(gate.table(self.inputs.unwrap_or(2))), None),
-            (None, Some(kind), _) => {
-                let all = kind.table(self.samples.unwrap_or(500), self.noise.unwrap_or(0.1), seed);
-                let (train, valid) = all.shuffled_split(self.valid_rows(), seed);
-                (Arc::new(train), Some(Arc::new(valid)))
-            }
-            (None, None, Some(rows)) => (rows.0.clone(), Some(rows.1.clone())),
-            (None, None, None) => panic!("validated and loaded: a data source"),
-        }
-    }
-
-    fn valid_rows(&self) -> usize {
+    /// The synthetic points held out for validation.
+    pub fn synthetic_valid_rows(&self) -> usize {
         let samples = self.samples.unwrap_or(500);
         ((samples as f64 * self.valid_fraction.unwrap_or(0.2)).round() as usize)
             .clamp(1, samples.saturating_sub(1).max(1))
@@ -136,9 +111,9 @@ impl DataSection {
 
     /// Rows in the training data; 0 for a CSV file not read yet.
     pub fn rows(&self) -> usize {
-        match (&self.csv_rows, self.synthetic) {
-            (Some(rows), _) => rows.0.rows(),
-            (None, Some(_)) => self.samples.unwrap_or(500).saturating_sub(self.valid_rows()),
+        match (&self.schema, self.synthetic) {
+            (Some(schema), _) => schema.rows.saturating_sub(self.csv_valid_rows(schema)),
+            (None, Some(_)) => self.samples.unwrap_or(500).saturating_sub(self.synthetic_valid_rows()),
             (None, None) if self.csv.is_some() => 0,
             (None, None) => 1 << self.inputs.unwrap_or(2).min(MAX_GATE_INPUTS),
         }
@@ -146,16 +121,20 @@ impl DataSection {
 
     /// Validation rows: held-out ones, or `rows` for a truth table (validated on its own rows).
     pub(crate) fn valid_rows_or(&self, rows: usize) -> usize {
-        match (&self.csv_rows, self.synthetic) {
-            (Some(rows), _) => rows.1.rows(),
-            (None, Some(_)) => self.valid_rows(),
+        match (&self.schema, self.synthetic) {
+            (Some(schema), _) => self.csv_valid_rows(schema),
+            (None, Some(_)) => self.synthetic_valid_rows(),
             _ => rows,
         }
     }
 
+    fn csv_valid_rows(&self, schema: &Schema) -> usize {
+        held_out(schema.rows, self.valid_fraction.unwrap_or(0.2))
+    }
+
     /// Whether the rows are known: always, except for a CSV file not read yet.
     pub(crate) fn known(&self) -> bool {
-        self.csv.is_none() || self.csv_rows.is_some()
+        self.csv.is_none() || self.schema.is_some()
     }
 }
 
@@ -299,9 +278,10 @@ impl Config {
         self.model.hidden_sizes.len() + 1
     }
 
-    /// The run name; set by [`Config::load`] from the file stem when the file has none.
+    /// The run name; set from the file stem by loading when the file has none (a path always
+    /// has one: a config is a file), so the fallback names only a config built in code.
     pub fn name(&self) -> &str {
-        self.name.as_deref().expect("load() sets the name")
+        self.name.as_deref().unwrap_or("gatenet")
     }
 
     /// The config with every default that applies written out, as saved in the run folder.

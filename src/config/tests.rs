@@ -6,7 +6,7 @@ fn load_text(text: &str) -> Result<Config, ConfigError> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("test.toml");
     std::fs::write(&path, text).unwrap();
-    Config::load(&path)
+    crate::data::dataset::Dataset::load(&path, false).map(|(config, _)| config)
 }
 
 fn problems(text: &str) -> Vec<String> {

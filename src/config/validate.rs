@@ -4,7 +4,7 @@
 
 use super::limits::*;
 use super::*;
-use crate::data::table::MAX_GATE_INPUTS;
+use crate::config::limits::MAX_GATE_INPUTS;
 use crate::names::{list, shown};
 
 /// The problems found so far.

@@ -3,70 +3,13 @@
 //! a [`Schema`] (column names, classes, feature scaling) that the run folder keeps as
 //! `data.json`, so that `predict` reads new rows the way training did.
 
+use crate::config::csv_schema::{Request, Schema, held_out};
 use crate::data::csv_rows::{Rows, at, number, utf8};
 use crate::data::table::Table;
 use crate::input::read_bytes;
 use crate::names::suggest;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
-
-/// How the CSV's columns map to the network: what `predict` needs besides the weights.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Schema {
-    /// Feature columns, in the order of the network's inputs.
-    pub features: Vec<String>,
-    /// Target columns, in the order of the outputs (one column of class names for classes).
-    pub targets: Vec<String>,
-    /// The class names of a text target, sorted; output i is the probability of class i.
-    pub classes: Option<Vec<String>>,
-    /// Per feature, the training rows' mean and standard deviation: the network sees
-    /// (value - mean) / std.
-    pub mean: Vec<f32>,
-    pub std: Vec<f32>,
-    /// SHA-256 of the file's bytes: a resumed run must train on the same data.
-    pub sha256: String,
-    pub rows: usize,
-    /// The smallest and largest numeric target, for a regression (`None` for classes).
-    #[serde(default)]
-    pub target_range: Option<(f32, f32)>,
-}
-
-impl Schema {
-    pub fn output_width(&self) -> usize {
-        self.classes.as_ref().map_or(self.targets.len(), Vec::len)
-    }
-
-    /// A run folder's data.json.
-    pub fn read(path: &Path) -> Result<Schema, String> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let schema: Schema =
-            serde_json::from_str(&text).map_err(|e| format!("{} is damaged: {e}", path.display()))?;
-        let damaged = |what: &str| Err(format!("{} is damaged: {what}", path.display()));
-        let widths = schema.mean.len() == schema.features.len() && schema.std.len() == schema.features.len();
-        if !widths
-            || schema.std.iter().any(|s| !(s.is_finite() && *s > 0.0))
-            || schema.mean.iter().any(|m| !m.is_finite())
-        {
-            return damaged("its scaling does not match its columns");
-        }
-        let unique = |names: &[String]| names.iter().collect::<BTreeSet<_>>().len() == names.len();
-        if schema.features.is_empty() || schema.targets.is_empty() || !unique(&schema.features) {
-            return damaged("its column names are missing or repeated");
-        }
-        if let Some(classes) = &schema.classes {
-            let sorted = classes.windows(2).all(|pair| pair[0] < pair[1]);
-            if classes.len() < 2 || !sorted || schema.targets.len() != 1 {
-                return damaged("its classes are not the sorted, distinct names of one column");
-            }
-        }
-        if schema.sha256.len() != 64 || !schema.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return damaged("its SHA-256 is not 64 hexadecimal digits");
-        }
-        Ok(schema)
-    }
-}
 
 /// A CSV file read as data: the rows with raw feature values (the network scales them).
 #[derive(Debug)]
@@ -74,14 +17,6 @@ pub struct CsvData {
     pub schema: Schema,
     pub train: Table,
     pub valid: Table,
-}
-
-/// What the config asks of the file.
-pub struct Request<'a> {
-    pub targets: &'a [String],
-    pub features: Option<&'a [String]>,
-    pub valid_fraction: f64,
-    pub seed: u64,
 }
 
 /// The largest CSV file read: its table is held in memory as float32, with the text while it
@@ -130,7 +65,7 @@ impl CsvData {
         let all = Table { input_width: features.len(), target_width: output_width, inputs, targets };
 
         let rows = all.rows();
-        let held_out = ((rows as f64 * request.valid_fraction).round() as usize).max(1);
+        let held_out = held_out(rows, request.valid_fraction);
         if rows < held_out + 2 {
             return Err(format!(
                 "{shown}: {rows} rows are too few: valid_fraction = {} holds out {held_out} for validation and training needs at least 2 more",

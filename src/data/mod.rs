@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod csv_rows;
+pub mod dataset;
 pub mod rng;
 pub mod synthetic;
 pub mod table;

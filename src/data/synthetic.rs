@@ -2,25 +2,10 @@
 //! gauss, spiral and moons, each a cloud of labelled points drawn from the seed, with noise.
 //! Coordinates are scaled to about [-1, 1], where tanh and sigmoid units work best.
 
+use crate::config::Synthetic;
 use crate::data::rng::SplitMix64;
 use crate::data::table::Table;
-use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Synthetic {
-    /// Label 1 inside a disc, 0 in a ring around it.
-    Circle,
-    /// Label 1 where both coordinates have the same sign.
-    Xor,
-    /// Two Gaussian blobs.
-    Gauss,
-    /// Two interleaved spirals, a turn and three quarters each.
-    Spiral,
-    /// Two interleaving half circles (scikit-learn's make_moons).
-    Moons,
-}
 
 impl Synthetic {
     /// `samples` points, half of each label, in a fixed order for a given seed. `noise` in
@@ -80,5 +65,3 @@ impl Synthetic {
         table
     }
 }
-
-crate::display_by_name!(Synthetic);

@@ -6,32 +6,13 @@
 //! long-lived generator, which a resumed run cannot replay), and a full batch is built once and
 //! reused instead of being re-assembled row by row every epoch.
 
+use crate::config::Gate;
 use crate::data::rng::SplitMix64;
 use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
 use burn::data::dataset::DatasetError;
 use burn::tensor::{Device, Tensor, TensorData};
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// A logic gate over `data.inputs` inputs (`data.gate`), learned from its whole truth table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Gate {
-    And,
-    Or,
-    Nand,
-    Nor,
-    /// 1 when an odd number of inputs are 1 (parity); the classic XOR for 2 inputs.
-    Xor,
-    /// 1 when an even number of inputs are 1.
-    Xnor,
-    /// 1 when more than half of the inputs are 1.
-    Majority,
-}
-
-/// The most inputs a truth table may have: 2^16 = 65,536 rows.
-pub const MAX_GATE_INPUTS: usize = 16;
 
 impl Gate {
     fn output(self, bits: &[bool]) -> bool {
@@ -291,5 +272,3 @@ mod tests {
         assert!((1..20).any(|e| a.order(e) != a.order(e + 1)), "orders change between epochs");
     }
 }
-
-crate::display_by_name!(Gate);

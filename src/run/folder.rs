@@ -43,7 +43,7 @@ impl RunDir {
         self.root.join("config.toml")
     }
 
-    /// A CSV run's [`crate::data::csv::Schema`].
+    /// A CSV run's [`crate::config::csv_schema::Schema`].
     pub fn data_schema(&self) -> PathBuf {
         self.root.join("data.json")
     }

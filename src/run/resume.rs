@@ -6,31 +6,51 @@ use crate::config::Config;
 use crate::failure::Failure;
 use crate::model::mlp::Mlp;
 use crate::run::changes::{Changes, changes};
-use crate::run::checkpoint;
+use crate::run::checkpoint::{self, Manifests};
 use crate::run::folder::Part;
 use crate::run::folder::{RunDir, write_atomic};
 use crate::run::metrics::{CutCsv, EpochRow};
 use burn::module::Module;
+use std::sync::Arc;
 
-/// A run ready to continue after `epoch`.
-pub struct Resumed {
+/// Where a run's training starts: after `epoch` (0 for a new run), with the metrics rows so
+/// far. The one shape of a run's state from the folder to the Learner; what comes back is
+/// `training::train::Learned`.
+pub struct Start {
     /// The checkpoint's epoch: training goes on from the next one.
     pub epoch: usize,
-    /// metrics.csv, cut back to `rows` and open for appending.
-    pub metrics: std::fs::File,
     pub rows: Vec<EpochRow>,
     /// The `config_epoch` of the rows this run adds: the first epoch trained under the current
     /// optimizer settings.
     pub config_epoch: usize,
-    /// Complete checkpoints up to `epoch`, oldest first, for the save schedule's retention.
+    /// The run folder's metrics.csv and checkpoints, or `None` for a run kept in memory (a
+    /// sweep's).
+    pub saves: Option<Saves>,
+}
+
+impl Start {
+    /// A run kept in memory, from its initial weights.
+    pub fn in_memory() -> Start {
+        Start { epoch: 0, rows: Vec::new(), config_epoch: 1, saves: None }
+    }
+}
+
+/// Where a run in a folder writes as it trains.
+pub struct Saves {
+    /// metrics.csv, cut back to the start's rows and open for appending.
+    pub metrics: std::fs::File,
+    pub manifests: Arc<Manifests>,
+    /// Complete checkpoints so far, oldest first, for the save schedule's retention.
     pub saved: Vec<usize>,
+}
+
+/// A run in its folder, ready to train: a new one, or one continuing after its checkpoint.
+pub struct Resumed {
+    pub start: Start,
     /// The config to continue with: the one given, except `model.init`, which is the run's
     /// own (after epoch 0 the weights come from the checkpoint; the initial outputs in
     /// summary.json still come from the original init).
     pub config: Config,
-    /// The text of the new config.toml: the resolved config under a header that records
-    /// every resume that changed a setting.
-    pub config_toml: String,
     /// Train no further than this epoch: set when a finished run only lacks its final files.
     pub stop_at: Option<usize>,
     /// Damaged or incomplete checkpoints passed over to reach `epoch`, each in a sentence.
@@ -110,24 +130,17 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
     saved.reverse();
     // Finishing trains no epoch: the run ends where its checkpoint is.
     let stop_at = done.map(|_| epoch);
-    Ok(Plan::Continue(Box::new(Resumed {
-        epoch,
-        metrics,
-        rows: cut.rows,
-        config_epoch,
-        saved,
-        config,
-        config_toml,
-        stop_at,
-        skipped: found.skipped,
-    })))
+    let manifests = Manifests::new(run.clone(), &config_toml, config.seed, config.training.tolerance);
+    let saves = Saves { metrics, manifests, saved };
+    let start = Start { epoch, rows: cut.rows, config_epoch, saves: Some(saves) };
+    Ok(Plan::Continue(Box::new(Resumed { start, config, stop_at, skipped: found.skipped })))
 }
 
 /// Refuses a CSV file whose bytes are not those the run trained on.
 fn same_csv(config: &Config, run: &RunDir) -> Result<(), Failure> {
     let folder = run.path().display();
     if let Some(schema) = &config.data.schema {
-        let stored = crate::data::csv::Schema::read(&run.data_schema())
+        let stored = crate::config::csv_schema::Schema::read(&run.data_schema())
             .map_err(|e| Failure::usage(format!("cannot resume {folder}/: {e}")))?;
         if stored.sha256 != schema.sha256 {
             return Err(Failure::usage(format!(

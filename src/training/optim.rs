@@ -65,7 +65,8 @@ pub fn schedule(
                 .init()
         }
         Schedule::Step => {
-            let step_epochs = section.step_epochs.expect("validated: step needs step_epochs");
+            let step_epochs =
+                section.step_epochs.ok_or("optimizer.step_epochs: schedule = \"step\" needs step_epochs")?;
             StepLrSchedulerConfig::new(lr, step_epochs.saturating_mul(steps_per_epoch))
                 .with_gamma(section.gamma.unwrap_or(0.1))
                 .init()

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::config::OutputActivation;
+use crate::data::dataset::Dataset;
 use crate::data::table::{Table, XyBatch, XyLoader};
 use crate::failure::Failure;
 use crate::model::mlp::Mlp;
@@ -10,7 +11,7 @@ use crate::run::checkpoint::{Manifests, SafeCheckpointer};
 use crate::run::folder::{Part, RunDir, write_atomic};
 use crate::run::metrics::{EpochRow, MetricsCsv, create_csv};
 use crate::run::pictures;
-use crate::run::resume::{self, Plan, Resumed};
+use crate::run::resume::{self, Plan, Resumed, Saves, Start};
 use crate::run::summary::Summary;
 use crate::training::measures::StepOutput;
 use crate::training::optim::{optimizer, schedule};
@@ -122,7 +123,12 @@ pub enum Outcome {
 }
 
 /// Trains the configured network into `run` (or continues the run there), and says how it ended.
-pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outcome, Failure> {
+pub fn train(
+    config: &Config,
+    data: &Dataset,
+    run: &RunDir,
+    options: &RunOptions,
+) -> Result<Outcome, Failure> {
     let started = Instant::now();
     let device = config.backend.select(config.device).map_err(Failure::usage)?;
     if options.from != StartFrom::Scratch {
@@ -149,15 +155,12 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
             }
         }
     };
-    let Resumed { epoch, metrics, rows, config_epoch, saved, config, config_toml, stop_at, skipped } =
-        resumed;
+    let Resumed { start, config, stop_at, skipped } = resumed;
     skipped.iter().for_each(|w| warn(w));
-    let manifests = Manifests::new(run.clone(), &config_toml, config.seed, config.training.tolerance);
-    let start = Start { epoch, rows, config_epoch, saves: Some(Saves { metrics, manifests, saved }) };
     // A run that only lacks its final files trains no further than its checkpoint.
     let mut learning = config.clone();
     learning.training.num_epochs = stop_at.unwrap_or(config.training.num_epochs);
-    let learned = learn(&learning, &device, start, Style::for_stderr(options.quiet), started)?;
+    let learned = learn(&learning, data, &device, start, Style::for_stderr(options.quiet), started)?;
     let Learned { model, rows, end, before, table } = learned;
 
     // Ctrl-C during the last epoch still lets the run finish: nothing is left to resume.
@@ -189,22 +192,6 @@ pub fn train(config: &Config, run: &RunDir, options: &RunOptions) -> Result<Outc
     Ok(if diverged { Outcome::Diverged(summary) } else { Outcome::Finished(summary) })
 }
 
-/// Where a run starts: after `epoch` (0 for a new run), with the metrics rows so far.
-pub struct Start {
-    pub epoch: usize,
-    pub rows: Vec<EpochRow>,
-    pub config_epoch: usize,
-    /// The run folder's metrics.csv and checkpoints, or `None` for a run kept in memory.
-    pub saves: Option<Saves>,
-}
-
-pub struct Saves {
-    pub metrics: std::fs::File,
-    pub manifests: Arc<Manifests>,
-    /// Complete checkpoints so far, oldest first.
-    pub saved: Vec<usize>,
-}
-
 /// What one Learner run leaves.
 pub struct Learned {
     /// The final weights, in inference mode.
@@ -222,17 +209,19 @@ pub struct Learned {
 /// through gatenet's epoch loop (`strategy.rs`).
 pub fn learn(
     config: &Config,
+    data: &Dataset,
     device: &Device,
     start: Start,
     style: Style,
     started: Instant,
 ) -> Result<Learned, Failure> {
-    let table = config.data.table(config.seed);
+    let (table, held_out) = data.split(config.seed);
     // Built on the autodiff device: weights made from data are tracked only if they start there.
     let autodiff = device.clone().autodiff();
     let model = Mlp::from_config(config, &autodiff);
     let before = outputs(&model.valid(), &table, device)?;
-    let batch_size = config.training.batch_size.expect("resolved: batch size");
+    // Unset only in a config not resolved yet: full batch, as the resolved one says.
+    let batch_size = config.training.batch_size.unwrap_or(table.rows()).max(1);
     let steps_per_epoch = table.rows().div_ceil(batch_size);
     let first = start.epoch + 1;
     // Training batches on the autodiff device, validation off it, as Burn's own loop has them.
@@ -240,7 +229,6 @@ pub fn learn(
     // A truth table has no rows to hold out: the validation pass re-reads the training rows
     // after each epoch's updates, and that is what the tolerance is checked on. Synthetic data
     // holds out `valid_fraction` of its points.
-    let held_out = config.data.valid_table(config.seed);
     // Then, with one full batch an epoch, the validation pass is the next step's forward pass.
     let one_pass = held_out.is_none() && steps_per_epoch == 1;
     let valid_table = held_out.unwrap_or_else(|| table.clone());
@@ -331,17 +319,10 @@ fn fresh(config: &Config, run: &RunDir) -> Result<Resumed, Failure> {
         write_atomic(&run.data_schema(), json.as_bytes()).map_err(Failure::runtime)?;
     }
     let metrics = create_csv(&run.metrics(), config.layers()).map_err(Failure::runtime)?;
-    Ok(Resumed {
-        epoch: 0,
-        metrics,
-        rows: Vec::new(),
-        config_epoch: 1,
-        saved: Vec::new(),
-        config: config.clone(),
-        config_toml,
-        stop_at: None,
-        skipped: Vec::new(),
-    })
+    let manifests = Manifests::new(run.clone(), &config_toml, config.seed, config.training.tolerance);
+    let saves = Saves { metrics, manifests, saved: Vec::new() };
+    let start = Start { saves: Some(saves), ..Start::in_memory() };
+    Ok(Resumed { start, config: config.clone(), stop_at: None, skipped: Vec::new() })
 }
 
 /// The network's answer for the rows summary.json lists, row-major.
