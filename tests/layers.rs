@@ -50,27 +50,73 @@ fn code(path: &Path) -> String {
     code.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
 }
 
-/// The modules a file imports from, resolved to the longest module path that exists.
+/// The modules a file imports from, resolved to the longest module path that exists, and
+/// through a folder's `pub use sub::*` to the file that defines the item: `crate::config::Init`
+/// is an import of `config::choices`, so a circle through a re-export is still seen.
 fn imports(path: &Path, known: &BTreeMap<String, PathBuf>) -> BTreeSet<String> {
     let text = code(path);
     let mut found = BTreeSet::new();
     for (at, _) in text.match_indices("crate::") {
         let rest = &text[at + "crate::".len()..];
-        let words: Vec<&str> = rest
-            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
-            .next()
-            .unwrap()
-            .split("::")
-            .collect();
+        let path_end =
+            rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).unwrap_or(rest.len());
+        let words: Vec<&str> = rest[..path_end].split("::").collect();
         for n in (1..=words.len()).rev() {
             let name = words[..n].join("::");
-            if known.contains_key(&name) {
+            let Some(file) = known.get(&name) else { continue };
+            // The items named after the module: `X`, or `{X, Y}`.
+            let items: Vec<String> = match (words.get(n), rest[path_end..].starts_with('{')) {
+                (Some(item), _) if !item.is_empty() => vec![item.to_string()],
+                (_, true) => rest[path_end + 1..rest.find('}').unwrap()]
+                    .split(',')
+                    .map(|i| i.trim().split(' ').next().unwrap().to_string())
+                    .filter(|i| !i.is_empty())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let mut through =
+                items.iter().filter_map(|item| re_exported(&name, file, item, known)).peekable();
+            if through.peek().is_none() {
                 found.insert(name);
-                break;
+            } else {
+                found.extend(through);
             }
+            break;
         }
     }
     found
+}
+
+/// The submodule of folder module `module` that `item` comes from, when `module` re-exports it
+/// (`pub use sub::*` or `pub use sub::{item, ...}`).
+fn re_exported(module: &str, file: &Path, item: &str, known: &BTreeMap<String, PathBuf>) -> Option<String> {
+    if !file.ends_with("mod.rs") {
+        return None;
+    }
+    let names_item = |line: &str| line.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == item);
+    let kinds = ["struct", "enum", "fn", "const", "type", "trait", "static"];
+    for line in code(file).lines() {
+        let Some((sub, rest)) = line.trim().strip_prefix("pub use ").and_then(|l| l.split_once("::")) else {
+            continue;
+        };
+        let name = format!("{module}::{sub}");
+        let Some(path) = known.get(&name) else { continue };
+        let found = if rest == "*;" {
+            let code = code(path);
+            let defines = kinds.iter().any(|k| {
+                code.match_indices(&format!("pub {k} {item}")).any(|(at, m)| {
+                    !code[at + m.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                })
+            });
+            defines || code.lines().any(|l| l.trim_start().starts_with("pub use ") && names_item(l))
+        } else {
+            names_item(rest)
+        };
+        if found {
+            return Some(name);
+        }
+    }
+    None
 }
 
 fn layer(module: &str) -> &str {

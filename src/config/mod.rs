@@ -10,6 +10,7 @@ pub mod schema;
 mod validate;
 
 pub use choices::*;
+pub use load::{ConfigError, Problem};
 pub use schema::*;
 
 #[cfg(test)]

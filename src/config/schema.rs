@@ -7,7 +7,6 @@ use crate::config::Init;
 use crate::config::Loss;
 use crate::config::csv_schema::{Schema, held_out};
 use crate::config::limits::MAX_GATE_INPUTS;
-pub use crate::config::load::{ConfigError, Problem};
 use crate::config::{Activation, OutputActivation};
 use crate::config::{Adapter, BackendName};
 use crate::config::{Gate, Synthetic};
