@@ -63,6 +63,20 @@ pub enum Command {
         #[arg(long, value_name = "FILE", conflicts_with = "inputs")]
         csv: Option<PathBuf>,
     },
+    /// Write a trained network for other tools: safetensors (PyTorch, numpy) or ONNX
+    /// (onnxruntime), with the scaling, activations and names `predict` uses.
+    Export {
+        /// Run folder, e.g. artifacts/or.
+        run: PathBuf,
+        #[arg(long, value_enum)]
+        format: crate::commands::export::Format,
+        /// The file to write [default: RUN_DIR/model.<format>, or model-epoch-N.<format>].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Export the checkpoint of this epoch instead of the final model.bpk.
+        #[arg(long, value_name = "N")]
+        epoch: Option<usize>,
+    },
     /// Compare every parameter's loss gradient from Burn's autodiff with central finite
     /// differences, in float64; exit 1 naming the worst parameter when one disagrees.
     Gradcheck {

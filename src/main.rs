@@ -3,6 +3,7 @@
 
 use clap::Parser;
 use gatenet::cli::{Cli, Command, RunArgs};
+use gatenet::commands::export;
 use gatenet::commands::gradcheck::gradcheck;
 use gatenet::commands::predict::{Request, predict};
 use gatenet::commands::report::report;
@@ -88,6 +89,10 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         (Some(Command::Train { config, run }), _) => train_config(&config, &run, quiet, warn),
+        (Some(Command::Export { run, format, out, epoch }), _) => {
+            show(&export::export(&export::Request { run, format, out, epoch })?);
+            Ok(0)
+        }
         (Some(Command::Predict { run, epoch, inputs, csv }), _) => {
             show(&predict(&Request { run, epoch, inputs, csv })?);
             Ok(0)
@@ -103,27 +108,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Some(Command::Sweep { config, activation, optimizer, learning_rate, init, seeds, worker, run }),
             _,
         ) => {
-            if run.resume_from.is_some() {
-                return Err(Failure::usage(
-                    "--resume-from continues a training run from one checkpoint; a sweep continues with --resume",
-                ));
-            }
             let lists = sweep::Lists { activation, optimizer, learning_rate, init, seeds };
-            gatenet::training::interrupt::install();
-            let Some(swept) =
-                sweep::command(&config, lists, worker, (&run.artifacts, run.resume), &mut std::io::stdout())?
-            else {
-                return Ok(0); // a worker, whose reports went to stdout
-            };
-            show(&swept.report());
-            if let Some(message) = &swept.interrupted {
-                say!(stderr, "{message}\n");
-            }
-            Ok(if gatenet::training::interrupt::requested() {
-                gatenet::training::interrupt::exit_code()
-            } else {
-                0
-            })
+            sweep_config(&config, lists, worker, &run, &show)
         }
         (Some(Command::Report { run }), _) => {
             show(&report(&run)?);
@@ -134,6 +120,31 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Err(Failure::usage("no config file given; try `gatenet configs/or.toml`, or `gatenet --help`"))
         }
     }
+}
+
+fn sweep_config(
+    path: &Path,
+    lists: sweep::Lists,
+    worker: Option<(usize, usize)>,
+    args: &RunArgs,
+    show: &dyn Fn(&str),
+) -> Result<u8, Failure> {
+    if args.resume_from.is_some() {
+        return Err(Failure::usage(
+            "--resume-from continues a training run from one checkpoint; a sweep continues with --resume",
+        ));
+    }
+    gatenet::training::interrupt::install();
+    let Some(swept) =
+        sweep::command(path, lists, worker, (&args.artifacts, args.resume), &mut std::io::stdout())?
+    else {
+        return Ok(0); // a worker, whose reports went to stdout
+    };
+    show(&swept.report());
+    if let Some(message) = &swept.interrupted {
+        say!(stderr, "{message}\n");
+    }
+    Ok(if gatenet::training::interrupt::requested() { gatenet::training::interrupt::exit_code() } else { 0 })
 }
 
 fn train_config(path: &Path, args: &RunArgs, quiet: bool, warn: bool) -> Result<u8, Failure> {

@@ -2,6 +2,7 @@
 //! below, and returns what `main` prints.
 
 pub mod check;
+pub mod export;
 pub mod gradcheck;
 pub mod predict;
 pub mod report;

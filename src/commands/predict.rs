@@ -200,7 +200,9 @@ pub fn load_run_config(run: &RunDir) -> Result<Config, Failure> {
     Ok(config)
 }
 
-fn load_model(run: &RunDir, config: &Config, epoch: Option<usize>) -> Result<(Mlp, String), Failure> {
+/// The final model.bpk (checked against summary.json) or the checkpoint of `epoch` (checked
+/// against its manifest), with the words that say which.
+pub fn load_model(run: &RunDir, config: &Config, epoch: Option<usize>) -> Result<(Mlp, String), Failure> {
     #[allow(deprecated)] // the reference CPU backend; see training/backend.rs
     let device = Device::ndarray();
     let empty = Mlp::from_config(config, &device);

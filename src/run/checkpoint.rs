@@ -8,7 +8,8 @@
 //! and every file is checked, and parsed, before Burn is asked to load it.
 
 use crate::checksum::sha256;
-use crate::run::folder::{Part, RunDir, write_atomic};
+use crate::run::atomic::write_atomic;
+use crate::run::folder::{Part, RunDir};
 use burn::tensor::Bytes;
 use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,8 @@
 //!                    gatenet's manifest-E.json (written last); the two newest saves are kept
 //!   model.bpk        the final weights
 //!   summary.json     the outcome, and every row's prediction before and after training
+//!   tensorboard/     the metrics as TensorBoard event files (`tensorboard --logdir artifacts`)
+//!   model.onnx, model.safetensors, model-epoch-E.*   written by `gatenet export`
 //!
 //! artifacts/<name>-sweep/
 //!   sweep.csv        one row per run: setting, seed, outcome, state (finished or cut_short)
@@ -17,6 +19,7 @@
 //!   interrupted/     an interrupted sweep's three files, when the folder holds a complete one
 //! ```
 
+use crate::run::atomic::create_beside;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -50,6 +53,12 @@ impl RunDir {
 
     pub fn metrics(&self) -> PathBuf {
         self.root.join("metrics.csv")
+    }
+
+    /// The run's TensorBoard event file: one name, so that a resumed run continues it.
+    /// TensorBoard reads any file whose name holds `tfevents`.
+    pub fn tensorboard_events(&self) -> PathBuf {
+        self.root.join("tensorboard").join("events.out.tfevents.gatenet")
     }
 
     pub fn checkpoints(&self) -> PathBuf {
@@ -103,6 +112,27 @@ impl RunDir {
     /// of its own inside, so that the complete sweep is not replaced.
     pub fn interrupted_sweep(&self) -> RunDir {
         RunDir { root: self.root.join("interrupted") }
+    }
+
+    /// A network exported for other tools (`gatenet export`): `model.onnx`, or
+    /// `model-epoch-50.safetensors` from the checkpoint of epoch 50.
+    pub fn export(&self, extension: &str, epoch: Option<usize>) -> PathBuf {
+        match epoch {
+            None => self.root.join(format!("model.{extension}")),
+            Some(epoch) => self.root.join(format!("model-epoch-{epoch}.{extension}")),
+        }
+    }
+
+    /// The exports in the folder: they describe weights that a new or resumed run replaces.
+    fn exports(&self) -> Vec<PathBuf> {
+        let entries = std::fs::read_dir(&self.root).into_iter().flatten().flatten();
+        entries
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                name.starts_with("model") && (name.ends_with(".onnx") || name.ends_with(".safetensors"))
+            })
+            .collect()
     }
 
     /// Every picture a run may have.
@@ -166,12 +196,15 @@ impl RunDir {
         remove_if_present(&self.checkpoint_file(part, epoch))
     }
 
-    /// Removes what only a finished run has (model.bpk, summary.json, the pictures): a resumed
-    /// run writes them anew when it ends.
+    /// Removes what only a finished run has (model.bpk, summary.json, the pictures, exports of
+    /// the final model): a resumed run writes them anew when it ends.
     pub fn remove_outputs(&self) -> Result<(), String> {
+        let final_exports =
+            self.exports().into_iter().filter(|p| !p.to_string_lossy().contains("model-epoch-"));
         [self.model(), self.summary()]
             .into_iter()
             .chain(self.pictures())
+            .chain(final_exports)
             .try_for_each(|p| remove_if_present(&p))
     }
 
@@ -190,9 +223,12 @@ impl RunDir {
     pub fn prepare_fresh(&self) -> Result<(), String> {
         std::fs::create_dir_all(self.checkpoints())
             .map_err(|e| format!("cannot create the run folder {}: {e}", self.root.display()))?;
-        for file in [self.config(), self.data_schema(), self.metrics(), self.model(), self.summary()]
+        for file in [self.config(), self.data_schema(), self.metrics(), self.tensorboard_events()]
+            .into_iter()
+            .chain([self.model(), self.summary()])
             .into_iter()
             .chain(self.pictures())
+            .chain(self.exports())
         {
             remove_if_present(&file)?;
         }
@@ -308,66 +344,5 @@ fn remove_if_present(path: &Path) -> Result<(), String> {
             Err(format!("cannot remove {}: {e}", path.display()))
         }
         _ => Ok(()),
-    }
-}
-
-/// Writes a whole file or nothing: a new temporary file beside the target is written, synced and
-/// renamed over it, and the folder is synced, so that a crash never leaves half a file and the
-/// rename itself survives a power cut.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-    let (tmp, mut file) = create_beside(path).map_err(fail)?;
-    let written =
-        file.write_all(bytes).and_then(|_| file.sync_all()).and_then(|_| std::fs::rename(&tmp, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(e));
-    }
-    // Best effort: some file systems cannot sync a folder, and the file itself is whole.
-    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        let _ = std::fs::File::open(folder).and_then(|f| f.sync_all());
-    }
-    Ok(())
-}
-
-/// The `n` of the next temporary name.
-static TEMPORARY_NAMES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// A new file beside `path`, named `<name>.<pid>-<n>.tmp`. It is opened with `create_new`
-/// (O_CREAT | O_EXCL), which refuses any path that exists, a symlink included, without
-/// following it: a link planted at a temporary name can never redirect gatenet's write into
-/// another file. A taken name is skipped, and never removed.
-fn create_beside(path: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    let name = path.file_name().map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
-    for _ in 0..1000 {
-        let n = TEMPORARY_NAMES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = path.with_file_name(format!("{name}.{}-{n}.tmp", std::process::id()));
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(file) => return Ok((tmp, file)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(std::io::Error::other("every temporary name beside it is taken"))
-}
-
-#[cfg(all(test, unix))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn links_planted_at_the_next_temporary_names_are_skipped_not_followed() {
-        let dir = tempfile::tempdir().unwrap();
-        let precious = dir.path().join("precious.txt");
-        std::fs::write(&precious, "keep me").unwrap();
-        let target = dir.path().join("summary.json");
-        let next = TEMPORARY_NAMES.load(std::sync::atomic::Ordering::Relaxed);
-        for n in next..next + 5 {
-            let name = format!("summary.json.{}-{n}.tmp", std::process::id());
-            std::os::unix::fs::symlink(&precious, dir.path().join(name)).unwrap();
-        }
-        write_atomic(&target, b"{}").unwrap();
-        assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), "{}");
     }
 }

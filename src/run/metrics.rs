@@ -2,6 +2,7 @@
 //! rows back for a resume.
 
 use crate::model::health;
+use crate::run::tensorboard::Events;
 use std::io::Write;
 use std::path::Path;
 
@@ -42,8 +43,10 @@ impl EpochRow {
         columns.join(",")
     }
 
-    fn csv(&self) -> String {
-        let fixed = [
+    /// The row's values in the order of the header's columns after `epoch`, as metrics.csv
+    /// holds them (`elapsed_seconds` to the microsecond): what TensorBoard's series show.
+    pub fn values(&self) -> Vec<f64> {
+        let mut values = vec![
             self.train_loss,
             self.train_accuracy,
             self.learning_rate,
@@ -51,7 +54,16 @@ impl EpochRow {
             self.valid_accuracy,
             self.max_error,
         ];
-        let values: Vec<String> = fixed.iter().chain(&self.health).map(|v| v.to_string()).collect();
+        values.extend(&self.health);
+        let elapsed = format!("{:.6}", self.elapsed_seconds).parse().unwrap_or(self.elapsed_seconds);
+        values.extend([self.config_epoch as f64, elapsed]);
+        values
+    }
+
+    fn csv(&self) -> String {
+        let all = self.values();
+        let measured = &all[..all.len() - 2]; // then config_epoch and elapsed_seconds, below
+        let values: Vec<String> = measured.iter().map(|v| v.to_string()).collect();
         format!("{},{},{},{:.6}", self.epoch, values.join(","), self.config_epoch, self.elapsed_seconds)
     }
 
@@ -82,24 +94,35 @@ impl EpochRow {
     }
 }
 
-/// Appends rows to an open `metrics.csv`, each flushed as its epoch ends; or nothing, for a
-/// run kept in memory (a sweep's).
+/// Appends rows to an open `metrics.csv` and the run's TensorBoard events, each flushed as its
+/// epoch ends; or nothing, for a run kept in memory (a sweep's).
 pub struct MetricsCsv {
-    file: Option<std::io::BufWriter<std::fs::File>>,
+    file: Option<(std::io::BufWriter<std::fs::File>, Events)>,
 }
 
 impl MetricsCsv {
-    /// `file` holds the header and every earlier epoch's row.
-    pub fn new(file: Option<std::fs::File>) -> MetricsCsv {
-        MetricsCsv { file: file.map(std::io::BufWriter::new) }
+    /// `file` holds the header and every earlier epoch's row, `events` their records.
+    pub fn new(file: Option<(std::fs::File, Events)>) -> MetricsCsv {
+        MetricsCsv { file: file.map(|(csv, events)| (std::io::BufWriter::new(csv), events)) }
     }
 
     pub fn append(&mut self, row: &EpochRow) -> std::io::Result<()> {
         match &mut self.file {
-            Some(file) => writeln!(file, "{}", row.csv()).and_then(|_| file.flush()),
+            Some((file, events)) => {
+                writeln!(file, "{}", row.csv()).and_then(|_| file.flush())?;
+                events.append(row.epoch, &row.values())
+            }
             None => Ok(()),
         }
     }
+}
+
+/// The run's TensorBoard events for a net with `layers` Linear layers, continuing after `rows`
+/// (none for a new run): a series per metrics.csv column after `epoch`, named as the column.
+pub fn open_events(path: &Path, layers: usize, rows: &[EpochRow]) -> Result<Events, String> {
+    let tags = EpochRow::header(layers).split(',').skip(1).map(String::from).collect();
+    let earlier: Vec<(usize, Vec<f64>)> = rows.iter().map(|r| (r.epoch, r.values())).collect();
+    Events::open(path, tags, &earlier)
 }
 
 /// Creates `metrics.csv` for a new run of a net with `layers` Linear layers, with only its
@@ -159,7 +182,7 @@ impl CutCsv {
 
     /// Replaces the file with the cut rows, atomically, and opens it for appending.
     pub fn write(&self, path: &Path) -> Result<std::fs::File, String> {
-        crate::run::folder::write_atomic(path, self.text.as_bytes())?;
+        crate::run::atomic::write_atomic(path, self.text.as_bytes())?;
         std::fs::OpenOptions::new()
             .append(true)
             .open(path)

@@ -1,6 +1,7 @@
 //! The run folder and what is in it: its paths and lock, checkpoints, metrics.csv, resuming,
 //! summary.json, the diagnosis and the pictures.
 
+pub mod atomic;
 pub mod changes;
 pub mod checkpoint;
 pub mod diagnosis;
@@ -11,3 +12,4 @@ pub mod resume;
 pub mod summary;
 pub mod sweep_picture;
 pub mod sweep_results;
+pub mod tensorboard;

@@ -5,7 +5,8 @@
 
 use crate::data::table::Table;
 use crate::model::mlp::Mlp;
-use crate::run::folder::{RunDir, write_atomic};
+use crate::run::atomic::write_atomic;
+use crate::run::folder::RunDir;
 use crate::run::metrics::EpochRow;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ColorType, ImageEncoder};

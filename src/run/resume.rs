@@ -5,11 +5,13 @@
 use crate::config::Config;
 use crate::failure::Failure;
 use crate::model::mlp::Mlp;
+use crate::run::atomic::write_atomic;
 use crate::run::changes::{Changes, changes};
 use crate::run::checkpoint::{self, Manifests};
 use crate::run::folder::Part;
-use crate::run::folder::{RunDir, write_atomic};
-use crate::run::metrics::{CutCsv, EpochRow};
+use crate::run::folder::RunDir;
+use crate::run::metrics::{CutCsv, EpochRow, open_events};
+use crate::run::tensorboard::Events;
 use burn::module::Module;
 use std::sync::Arc;
 
@@ -37,8 +39,10 @@ impl Start {
 
 /// Where a run in a folder writes as it trains.
 pub struct Saves {
-    /// metrics.csv, cut back to the start's rows and open for appending.
+    /// metrics.csv and the TensorBoard events, cut back to the start's rows and open for
+    /// appending.
     pub metrics: std::fs::File,
+    pub events: Events,
     pub manifests: Arc<Manifests>,
     /// Complete checkpoints so far, oldest first, for the save schedule's retention.
     pub saved: Vec<usize>,
@@ -131,7 +135,9 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
     // Finishing trains no epoch: the run ends where its checkpoint is.
     let stop_at = done.map(|_| epoch);
     let manifests = Manifests::new(run.clone(), &config_toml, config.seed, config.training.tolerance);
-    let saves = Saves { metrics, manifests, saved };
+    let events =
+        open_events(&run.tensorboard_events(), config.layers(), &cut.rows).map_err(Failure::runtime)?;
+    let saves = Saves { metrics, events, manifests, saved };
     let start = Start { epoch, rows: cut.rows, config_epoch, saves: Some(saves) };
     Ok(Plan::Continue(Box::new(Resumed { start, config, stop_at, skipped: found.skipped })))
 }

@@ -4,7 +4,8 @@
 
 use crate::config::{Activation, Config, Init, OptimizerName};
 use crate::failure::Failure;
-use crate::run::folder::{RunDir, write_atomic};
+use crate::run::atomic::write_atomic;
+use crate::run::folder::RunDir;
 use std::fmt::Write;
 
 /// One combination of settings.

@@ -7,9 +7,10 @@ use crate::data::dataset::Dataset;
 use crate::data::table::{Table, XyBatch, XyLoader};
 use crate::failure::Failure;
 use crate::model::mlp::Mlp;
+use crate::run::atomic::write_atomic;
 use crate::run::checkpoint::{Manifests, SafeCheckpointer};
-use crate::run::folder::{Part, RunDir, write_atomic};
-use crate::run::metrics::{EpochRow, MetricsCsv, create_csv};
+use crate::run::folder::{Part, RunDir};
+use crate::run::metrics::{EpochRow, MetricsCsv, create_csv, open_events};
 use crate::run::pictures;
 use crate::run::resume::{self, Plan, Resumed, Saves, Start};
 use crate::run::summary::Summary;
@@ -238,7 +239,9 @@ pub fn learn(
     let num_epochs = config.training.num_epochs;
     let rules = StopRules { tolerance: config.training.tolerance, patience: config.training.patience };
     let (file, saves) = match start.saves {
-        Some(Saves { metrics, manifests, saved }) => (Some(metrics), Some((manifests, saved))),
+        Some(Saves { metrics, events, manifests, saved }) => {
+            (Some((metrics, events)), Some((manifests, saved)))
+        }
         None => (None, None),
     };
     // Without saves nothing is written to the folder: no checkpointer, no application log.
@@ -320,7 +323,8 @@ fn fresh(config: &Config, run: &RunDir) -> Result<Resumed, Failure> {
     }
     let metrics = create_csv(&run.metrics(), config.layers()).map_err(Failure::runtime)?;
     let manifests = Manifests::new(run.clone(), &config_toml, config.seed, config.training.tolerance);
-    let saves = Saves { metrics, manifests, saved: Vec::new() };
+    let events = open_events(&run.tensorboard_events(), config.layers(), &[]).map_err(Failure::runtime)?;
+    let saves = Saves { metrics, events, manifests, saved: Vec::new() };
     let start = Start { saves: Some(saves), ..Start::in_memory() };
     Ok(Resumed { start, config: config.clone(), stop_at: None, skipped: Vec::new() })
 }

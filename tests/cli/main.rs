@@ -6,6 +6,8 @@
 mod csv;
 /// Diagnosis of runs that do not converge, and the layer health behind it.
 mod diagnosis;
+/// `gatenet export` to ONNX and safetensors, checked with onnxruntime, onnx and safetensors.
+mod export;
 /// `gatenet gradcheck`: autodiff against finite differences.
 mod gradcheck;
 /// Bad inputs of every kind, a test each.
@@ -22,6 +24,8 @@ mod resume;
 mod sweep;
 /// Synthetic datasets, validation and patience.
 mod synthetic;
+/// TensorBoard event files, read back by TensorBoard's own reader.
+mod tensorboard;
 /// The wgpu backend, in a build with `--features wgpu`.
 #[cfg(feature = "wgpu")]
 mod wgpu;
@@ -57,6 +61,40 @@ fn train(config: &Path, dir: &Path) -> (Output, Option<Value>) {
         .ok()
         .map(|text| serde_json::from_str(&text).expect("summary.json is JSON"));
     (out, summary)
+}
+
+/// A Python with `modules`, for the tests that check gatenet's files with the real clients:
+/// `$GATENET_PYTHON`, else `python3`. Without one the test is skipped with the reason printed,
+/// unless `GATENET_REQUIRE_PYTHON` is set: `.ci/run` sets it (and installs the modules), so in
+/// CI these tests always run.
+fn python(modules: &[&str]) -> Option<PathBuf> {
+    let python = PathBuf::from(std::env::var_os("GATENET_PYTHON").unwrap_or_else(|| "python3".into()));
+    let import = format!("import {}", modules.join(", "));
+    let found = Command::new(&python).args(["-c", &import]).output();
+    match found {
+        Ok(out) if out.status.success() => Some(python),
+        _ if std::env::var_os("GATENET_REQUIRE_PYTHON").is_some() => {
+            panic!("GATENET_REQUIRE_PYTHON is set, but {} cannot `{import}`", python.display())
+        }
+        _ => {
+            eprintln!(
+                "skipped: {} cannot `{import}` (make a venv with them and set GATENET_PYTHON, as .ci/run does)",
+                python.display()
+            );
+            None
+        }
+    }
+}
+
+/// Runs one of the checks in tests/python/ and asserts that it passed.
+fn python_check(python: &Path, script: &str, args: &[&Path]) -> String {
+    let out = Command::new(python)
+        .arg(repo().join("tests/python").join(script))
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{script} failed:\n{}{}", stdout(&out), stderr(&out));
+    stdout(&out)
 }
 
 /// Writes `text` as `<dir>/<name>` and returns its path.
