@@ -118,6 +118,10 @@ pub enum Command {
     Report {
         /// Run folder, e.g. artifacts/or.
         run: PathBuf,
+        /// Also write RUN_DIR/report.html (every finished run has one; this writes it for any
+        /// run folder, finished or not) and say where it is.
+        #[arg(long)]
+        html: bool,
     },
 }
 

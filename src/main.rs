@@ -111,8 +111,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let lists = sweep::Lists { activation, optimizer, learning_rate, init, seeds };
             sweep_config(&config, lists, worker, &run, &show)
         }
-        (Some(Command::Report { run }), _) => {
+        (Some(Command::Report { run, html }), _) => {
             show(&report(&run)?);
+            if html {
+                show(&gatenet::commands::report::html(&run)?);
+            }
             Ok(0)
         }
         (None, Some(config)) => train_config(&config, &cli.run, quiet, warn),

@@ -3,9 +3,28 @@
 use crate::commands::predict::load_run_config;
 use crate::failure::Failure;
 use crate::run::folder::RunDir;
+use crate::run::metrics::read_rows;
+use crate::run::report_html::{self, Page};
 use crate::run::summary::Summary;
 use std::fmt::Write;
 use std::path::Path;
+
+/// Writes `folder/report.html` from the run folder's files; says where it went.
+pub fn html(folder: &Path) -> Result<String, Failure> {
+    let run = RunDir::at(folder);
+    let config = load_run_config(&run)?;
+    let config_toml = std::fs::read_to_string(run.config()).unwrap_or_else(|_| config.to_toml());
+    let rows = read_rows(&run.metrics(), config.layers()).map_err(Failure::usage)?;
+    let summary = Summary::read(&run.summary()).map_err(Failure::usage)?;
+    let last = rows.last().map_or(0, |r| r.epoch);
+    let unfinished =
+        format!("not finished: metrics.csv ends at epoch {last}; continue the run with --resume");
+    let stopped = summary.is_none().then_some(unfinished.as_str());
+    let (name, summary) = (config.name(), summary.as_ref());
+    let page = Page { run: &run, name, config_toml: &config_toml, rows: &rows, summary, stopped };
+    report_html::write(&page).map_err(Failure::runtime)?;
+    Ok(format!("report: {}\n", run.report_html().display()))
+}
 
 /// The report of the run in `folder`.
 pub fn report(folder: &Path) -> Result<String, Failure> {

@@ -205,7 +205,8 @@ fn write_all(
 ) -> Result<(), Failure> {
     write(folder, results, rows, title, notes)?;
     let finished: Vec<RunResult> = results.iter().filter(|r| !r.cut_short).cloned().collect();
-    crate::run::sweep_picture::sweep(&folder.sweep_png(), &finished, rows).map_err(Failure::runtime)
+    crate::run::sweep_picture::sweep(&folder.sweep_png(), &finished, rows).map_err(Failure::runtime)?;
+    crate::run::report_html::write_sweep(folder, title, notes, rows).map_err(Failure::runtime)
 }
 
 /// The sweep's lists from the command line; each given one replaces the config's own.

@@ -136,7 +136,10 @@ impl SafeCheckpointer {
 
 impl<R: Checkpoint> Checkpointer<R> for SafeCheckpointer {
     fn save(&self, epoch: usize, record: R) -> Result<(), CheckpointerError> {
-        let bytes = record.checkpoint_into_bytes().map_err(CheckpointerError::Record)?;
+        let mut bytes = record.checkpoint_into_bytes().map_err(CheckpointerError::Record)?;
+        if self.part == Part::Optim {
+            bytes = in_name_order(bytes).map_err(CheckpointerError::Unknown)?;
+        }
         let path = self.manifests.run.checkpoint_file(self.part, epoch);
         write_atomic(&path, &bytes).map_err(CheckpointerError::Unknown)?;
         self.manifests.file_written(epoch, self.part, FileSum::of(&bytes)).map_err(CheckpointerError::Unknown)
@@ -151,6 +154,27 @@ impl<R: Checkpoint> Checkpointer<R> for SafeCheckpointer {
         let bytes = std::fs::read(&path).map_err(CheckpointerError::IOError)?;
         R::checkpoint_from_bytes(Bytes::from_bytes_vec(bytes)).map_err(CheckpointerError::Record)
     }
+}
+
+/// A burnpack file with its tensors sorted by name. Burn 0.22.1 writes an optimizer record's
+/// tensors in the order of a `HashMap` of parameters, which differs from process to process:
+/// the same state in other bytes, under another checksum. Sorted (the names are
+/// `{param_id}.{field}`), two runs of one config save identical files, and Burn reads them by
+/// name either way.
+fn in_name_order(bytes: Bytes) -> Result<Bytes, String> {
+    let reader =
+        burn_pack::Reader::from_bytes(bytes).map_err(|e| format!("cannot read Burn's record: {e}"))?;
+    let (scalars, metadata) = (reader.scalars().clone(), reader.metadata().clone());
+    let mut tensors = reader.into_tensors().map_err(|e| format!("cannot read Burn's record: {e}"))?;
+    tensors.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut writer = burn_pack::Writer::new(tensors);
+    for (key, value) in &scalars {
+        writer = writer.with_scalar(key, *value);
+    }
+    for (key, value) in &metadata {
+        writer = writer.with_metadata(key, value);
+    }
+    writer.into_bytes().map_err(|e| format!("cannot write Burn's record: {e}"))
 }
 
 /// The newest complete checkpoint (or the one asked for), checked file by file.

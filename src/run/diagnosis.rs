@@ -57,7 +57,18 @@ pub fn diagnose(
         findings.extend(finding(&run));
     }
     findings.extend(units(&run));
+    agree_on_the_rate(&mut findings);
     findings
+}
+
+/// One direction for the learning rate: when one finding says to lower it (the steps
+/// overshoot, units saturate), no other tells the same run to raise it.
+fn agree_on_the_rate(findings: &mut [Finding]) {
+    let lower = findings.iter().any(|f| f.hint.starts_with("lower optimizer.learning_rate"));
+    for f in findings.iter_mut().filter(|f| lower && f.hint.starts_with("raise optimizer.learning_rate")) {
+        f.hint = "widen model.hidden_sizes: the learning rate is not too small (see the hints that lower it)"
+            .into();
+    }
 }
 
 /// What each finding reads: the run, and the window of epochs at its end.
@@ -105,16 +116,35 @@ fn diverged(config: &Config, rows: &[EpochRow]) -> Option<Finding> {
 }
 
 fn loss_rose(run: &Run) -> Option<Finding> {
-    let (first, last, lr) = (&run.rows[0], run.last(), run.config.optimizer.learning_rate);
-    // A loss that ends above where it started, by half again, was pushed away, not down.
-    if last.valid_loss > 1.5 * first.valid_loss {
+    let (last, lr) = (run.last(), run.config.optimizer.learning_rate);
+    // Where the loss started: epoch 1's training loss, each batch measured before its update,
+    // so with one full batch the loss of the initial weights. (Epoch 1's validation loss is
+    // already after an update, and may be after the overshoot.)
+    let first = run.rows[0].train_loss;
+    let hint = format!("lower optimizer.learning_rate from {lr} to {}", lr / 10.0);
+    // Ten percent above where it started, or above where the window started: pushed away from
+    // the minimum, not towards it.
+    if last.valid_loss > 1.1 * first {
         return Some(finding(
             "loss_rose",
             format!(
-                "the loss rose from {:.4} at epoch 1 to {:.4}: the steps overshoot",
-                first.valid_loss, last.valid_loss
+                "the loss rose from {first:.4} before the first update to {:.4} at epoch {} ({:+.0}%): the steps overshoot",
+                last.valid_loss,
+                last.epoch,
+                100.0 * (last.valid_loss / first - 1.0)
             ),
-            format!("lower optimizer.learning_rate from {lr} to {}", lr / 10.0),
+            hint,
+        ));
+    }
+    let start = run.start();
+    if run.window >= 10 && last.valid_loss > 1.1 * start.valid_loss {
+        return Some(finding(
+            "loss_rose",
+            format!(
+                "the loss rose over the last {} epochs, from {:.4} to {:.4}: the steps overshoot",
+                run.window, start.valid_loss, last.valid_loss
+            ),
+            hint,
         ));
     }
 
@@ -125,10 +155,11 @@ fn plateau(run: &Run) -> Option<Finding> {
     let (config, last, start, window) = (run.config, run.last(), run.start(), run.window);
     let (lr, optimizer) = (config.optimizer.learning_rate, config.optimizer.name);
     let (outputs, targets, width) = (run.outputs, run.targets, run.width);
-    // Plateau: less than 1% improvement over the window.
+    // Plateau: the loss moved by less than 1% over the window, either way (a rise is not a
+    // plateau: `loss_rose` says so).
     let drop = start.valid_loss - last.valid_loss;
     let relative = drop / start.valid_loss.max(f64::MIN_POSITIVE);
-    if window >= 10 && relative < 0.01 {
+    if window >= 10 && relative.abs() < 0.01 {
         let mean_targets: Vec<f64> = (0..width)
             .map(|c| {
                 targets.iter().skip(c).step_by(width).map(|&t| t as f64).sum::<f64>()
@@ -165,7 +196,11 @@ fn plateau(run: &Run) -> Option<Finding> {
             match (optimizer, config.model.activation) {
                 (OptimizerName::Sgd, _) => "use name = \"adam\" with learning_rate = 0.05: Adam's per-weight steps leave plateaus quickly".into(),
                 (_, Activation::Sigmoid) => "use activation = \"tanh\": sigmoid hidden units are not zero-centred and learn slowly".into(),
-                _ => format!("raise optimizer.learning_rate from {lr}, or widen model.hidden_sizes"),
+                _ if lr < typical_learning_rate(optimizer) / 10.0 => format!(
+                    "raise optimizer.learning_rate from {lr} to about {}",
+                    typical_learning_rate(optimizer)
+                ),
+                _ => "widen model.hidden_sizes: a wider layer has more directions out of a plateau".into(),
             },
         ));
     }
@@ -182,18 +217,15 @@ fn slow_learning(run: &Run) -> Option<Finding> {
     // output within tolerance implies a mean squared error of at most tolerance^2). The rate
     // usually slows further, so this is a lower bound.
     let tolerance = config.training.tolerance;
-    if tolerance > 0.0 && last.valid_loss > tolerance * tolerance {
+    // A loss that is not falling at all is a plateau or a rise, which say so: no estimate.
+    if tolerance > 0.0 && last.valid_loss > tolerance * tolerance && drop > 0.0 {
         let goal = tolerance * tolerance;
         let per_epoch = drop / window.max(1) as f64;
-        let needed = if per_epoch > 0.0 { (last.valid_loss - goal) / per_epoch } else { f64::INFINITY };
+        let needed = (last.valid_loss - goal) / per_epoch;
         let typical = typical_learning_rate(optimizer);
-        let estimate = if needed.is_finite() {
-            format!("at least {} more epochs", round_to_2_figures(needed))
-        } else {
-            "forever: the loss is not falling".into()
-        };
         let message = format!(
-            "at the rate of the last {window} epochs ({per_epoch:.2e} per epoch), the loss would need {estimate} to reach {goal:.4} (every output within {tolerance}) with learning rate {lr}"
+            "at the rate of the last {window} epochs ({per_epoch:.2e} per epoch), the loss would need at least {} more epochs to reach {goal:.4} (every output within {tolerance}) with learning rate {lr}",
+            round_to_2_figures(needed)
         );
         // Up to the run's length again: more epochs are the simple fix.
         let (code, hint) = if needed <= epochs as f64 {
@@ -212,18 +244,27 @@ fn slow_learning(run: &Run) -> Option<Finding> {
                 ),
             )
         } else {
-            (
-                "slow_learning",
-                format!(
-                    "use name = \"adam\" with learning_rate = {}, or activation = \"tanh\"",
-                    typical_learning_rate(OptimizerName::Adam)
-                ),
-            )
+            ("slow_learning", faster(config))
         };
         return Some(finding(code, message, hint));
     }
 
     None
+}
+
+/// What would train faster than the config's own settings: only what it does not use yet.
+fn faster(config: &Config) -> String {
+    let (lr, optimizer) = (config.optimizer.learning_rate, config.optimizer.name);
+    let typical = typical_learning_rate(optimizer);
+    if optimizer == OptimizerName::Sgd {
+        format!("use name = \"adam\" with learning_rate = {}", typical_learning_rate(OptimizerName::Adam))
+    } else if config.model.activation == Activation::Sigmoid {
+        "use activation = \"tanh\": zero-centred units learn faster than sigmoid ones".into()
+    } else if lr < typical {
+        format!("raise optimizer.learning_rate from {lr} to about {typical}")
+    } else {
+        "raise training.num_epochs, or widen model.hidden_sizes".into()
+    }
 }
 
 fn gradients(run: &Run) -> Option<Finding> {
@@ -246,8 +287,7 @@ fn gradients(run: &Run) -> Option<Finding> {
         } else if first_grad == 0.0 {
             return Some(finding(
                 "vanishing_gradients",
-                "vanishing gradients: layer 1's weight gradient is exactly zero, so layer 1 no longer learns"
-                    .into(),
+                "layer 1's weight gradient is exactly zero, so layer 1 no longer learns".into(),
                 format!(
                     "lower optimizer.learning_rate from {lr}: zero gradients come from saturated or dead units"
                 ),
@@ -257,7 +297,7 @@ fn gradients(run: &Run) -> Option<Finding> {
             return Some(finding(
                 "vanishing_gradients",
                 format!(
-                    "vanishing gradients: layer 1's weight gradient ({first_grad:.2e}) is {:.0} times smaller than layer {layers}'s ({last_grad:.2e})",
+                    "layer 1's weight gradient ({first_grad:.2e}) is {:.0} times smaller than layer {layers}'s ({last_grad:.2e})",
                     last_grad / first_grad
                 ),
                 match (config.model.init, config.model.activation) {
@@ -279,6 +319,17 @@ fn gradients(run: &Run) -> Option<Finding> {
 /// Half a layer or more saturated or dead at the end of the run.
 fn units(run: &Run) -> Vec<Finding> {
     let (last, layers, lr) = (run.last(), run.config.layers(), run.config.optimizer.learning_rate);
+    let typical = typical_learning_rate(run.config.optimizer.name);
+    // What saturates units: steps too large, or a wide init; only what the config does.
+    let unsaturate = if lr > typical {
+        format!(
+            "lower optimizer.learning_rate from {lr} to about {typical}: large steps drive units to their limits"
+        )
+    } else if run.config.model.init != Init::Default {
+        "use init = \"default\"".into()
+    } else {
+        "use activation = \"leaky_relu\", which has no limit to saturate at".into()
+    };
     let mut findings = Vec::new();
     // Units: at the end of the run, half a layer or more saturated or dead.
     for layer in 1..layers {
@@ -290,7 +341,7 @@ fn units(run: &Run) -> Vec<Finding> {
                     "{:.0}% of layer {layer}'s units are saturated on every row: their gradient is near zero",
                     saturated * 100.0
                 ),
-                format!("lower optimizer.learning_rate from {lr}, or use init = \"default\""),
+                unsaturate.clone(),
             ));
         }
         let dead = health::dead(&last.health, layers, layer);

@@ -9,6 +9,7 @@
 //!                    gatenet's manifest-E.json (written last); the two newest saves are kept
 //!   model.bpk        the final weights
 //!   summary.json     the outcome, and every row's prediction before and after training
+//!   report.html      the whole run on one page, rewritten every few seconds while it trains
 //!   tensorboard/     the metrics as TensorBoard event files (`tensorboard --logdir artifacts`)
 //!   model.onnx, model.safetensors, model-epoch-E.*   written by `gatenet export`
 //!
@@ -71,6 +72,11 @@ impl RunDir {
 
     pub fn summary(&self) -> PathBuf {
         self.root.join("summary.json")
+    }
+
+    /// The whole run on one self-contained page.
+    pub fn report_html(&self) -> PathBuf {
+        self.root.join("report.html")
     }
 
     /// Loss, accuracy and learning rate per epoch, as a vector picture.
@@ -201,7 +207,7 @@ impl RunDir {
     pub fn remove_outputs(&self) -> Result<(), String> {
         let final_exports =
             self.exports().into_iter().filter(|p| !p.to_string_lossy().contains("model-epoch-"));
-        [self.model(), self.summary()]
+        [self.model(), self.summary(), self.report_html()]
             .into_iter()
             .chain(self.pictures())
             .chain(final_exports)
@@ -225,7 +231,7 @@ impl RunDir {
             .map_err(|e| format!("cannot create the run folder {}: {e}", self.root.display()))?;
         for file in [self.config(), self.data_schema(), self.metrics(), self.tensorboard_events()]
             .into_iter()
-            .chain([self.model(), self.summary()])
+            .chain([self.model(), self.summary(), self.report_html()])
             .into_iter()
             .chain(self.pictures())
             .chain(self.exports())

@@ -117,6 +117,18 @@ impl MetricsCsv {
     }
 }
 
+/// Every whole row of a run's metrics.csv, as far as they go (a run killed mid-line ends one
+/// early); an error only for a file that is not gatenet's.
+pub fn read_rows(path: &Path, layers: usize) -> Result<Vec<EpochRow>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut lines = text.lines();
+    let header = EpochRow::header(layers);
+    if lines.next() != Some(header.as_str()) {
+        return Err(format!("{}: the first line is not gatenet's header `{header}`", path.display()));
+    }
+    Ok(lines.map_while(EpochRow::parse).collect())
+}
+
 /// The run's TensorBoard events for a net with `layers` Linear layers, continuing after `rows`
 /// (none for a new run): a series per metrics.csv column after `epoch`, named as the column.
 pub fn open_events(path: &Path, layers: usize, rows: &[EpochRow]) -> Result<Events, String> {

@@ -8,6 +8,7 @@ pub mod diagnosis;
 pub mod folder;
 pub mod metrics;
 pub mod pictures;
+pub mod report_html;
 pub mod resume;
 pub mod summary;
 pub mod sweep_picture;

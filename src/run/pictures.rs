@@ -48,6 +48,14 @@ pub fn draw(
     })
 }
 
+/// loss.svg's picture as SVG text, from the rows so far: for report.html, which inlines it.
+pub fn loss_svg(rows: &[EpochRow], converged_epoch: Option<usize>) -> Result<String> {
+    fonts();
+    let mut text = String::new();
+    loss(SVGBackend::with_string(&mut text, (900, 900)).into_drawing_area(), rows, converged_epoch)?;
+    Ok(text)
+}
+
 /// Draws a picture in memory and writes it as a PNG, whole or not at all. The encoding is
 /// plotters' own (fast deflate, adaptive filter), measured against the others on the OR run's
 /// pictures (callgrind, whole process; sizes of loss, layers and boundary.png): adaptive 153M

@@ -1,7 +1,7 @@
 //! The outcome of a run: `summary.json`, and the report printed at the end (the truth table
 //! with the outputs before and after training side by side).
 
-use crate::config::Config;
+use crate::config::{Config, OutputActivation};
 use crate::data::table::Table;
 use crate::run::diagnosis::{Finding, diagnose};
 use crate::run::metrics::EpochRow;
@@ -32,6 +32,17 @@ pub struct Summary {
     pub converged_epoch: Option<usize>,
     /// The loss became NaN or infinite; model.bpk was not written.
     pub diverged: bool,
+    /// Why the run ended (`None` in a summary written before gatenet recorded it).
+    #[serde(default)]
+    pub stopped_by: Option<StoppedBy>,
+    /// `training.num_epochs` and `training.patience`, for the words of the outcome.
+    #[serde(default)]
+    pub num_epochs: usize,
+    #[serde(default)]
+    pub patience: Option<usize>,
+    /// What the outputs are, and so which measures fit them.
+    #[serde(default)]
+    pub task: Task,
     /// The newest complete checkpoint, the one `--resume` would continue from.
     pub last_checkpoint: Option<usize>,
     /// SHA-256 of model.bpk as written: `predict` refuses a file that no longer matches.
@@ -44,6 +55,34 @@ pub struct Summary {
     pub predictions: Vec<Prediction>,
     /// Why a run that did not converge did not: empty for a converged run.
     pub diagnosis: Vec<Finding>,
+}
+
+/// Why a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoppedBy {
+    /// Every output came within `training.tolerance` of its target.
+    Converged,
+    /// The validation loss did not improve for `training.patience` epochs.
+    Patience,
+    /// It ran every epoch of `training.num_epochs`.
+    NumEpochs,
+    /// The loss became NaN or infinite.
+    Diverged,
+}
+
+/// What a network's outputs are: the measures that fit them differ.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// Outputs in (0, 1) against 0/1 targets (a truth table, synthetic classes): the largest
+    /// error says whether every output is on target.
+    #[default]
+    Binary,
+    /// Probabilities over classes (softmax): accuracy.
+    Classes,
+    /// Numbers in the targets' own units (identity output): the root mean squared error.
+    Regression,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -76,6 +115,7 @@ impl Summary {
         before: Vec<f32>,
         after: Vec<f32>,
         rows: &[EpochRow],
+        stopped_by: StoppedBy,
         wall_seconds: f64,
     ) -> Summary {
         let tolerance = config.training.tolerance;
@@ -118,6 +158,20 @@ impl Summary {
             converged: converged_epoch.is_some(),
             converged_epoch,
             diverged,
+            // The rows decide for a run that converged or diverged, however its last call ended
+            // (a resume that only finished its files ran no epoch).
+            stopped_by: Some(match (converged_epoch, diverged) {
+                (Some(_), _) => StoppedBy::Converged,
+                (None, true) => StoppedBy::Diverged,
+                (None, false) => stopped_by,
+            }),
+            num_epochs: config.training.num_epochs,
+            patience: config.training.patience,
+            task: match config.model.output_activation {
+                OutputActivation::Sigmoid => Task::Binary,
+                OutputActivation::Softmax => Task::Classes,
+                OutputActivation::Identity => Task::Regression,
+            },
             last_checkpoint: None,
             model_sha256: None,
             wall_seconds,
@@ -137,9 +191,29 @@ impl Summary {
         serde_json::to_string_pretty(self).expect("a summary serializes") + "\n"
     }
 
-    /// One line: converged, diverged or not, when, and how long it took.
-    fn outcome(&self) -> String {
+    /// The measure that fits the task, after the last epoch: the largest error of 0/1
+    /// outputs, the accuracy of classes, the RMSE of a regression (the square root of its
+    /// validation MSE).
+    pub fn measure(&self) -> String {
+        match self.task {
+            Task::Binary => format!("the largest error is {:.4}", self.max_error),
+            Task::Classes => format!("validation accuracy {:.1}%", 100.0 * self.valid_accuracy),
+            Task::Regression => format!("validation RMSE {:.4}", self.final_loss.sqrt()),
+        }
+    }
+
+    /// One line: converged, diverged or not, when, why it stopped, and how long it took.
+    pub fn outcome(&self) -> String {
         let ms = self.wall_seconds * 1000.0;
+        if self.stopped_by == Some(StoppedBy::Patience) && self.converged_epoch.is_none() {
+            return format!(
+                "stopped early by training.patience: the validation loss had not improved for {} epochs, after {} of {} epochs; {} ({ms:.0} ms)",
+                self.patience.unwrap_or_default(),
+                self.epochs_run,
+                self.num_epochs,
+                self.measure()
+            );
+        }
         match self.converged_epoch {
             Some(epoch) => format!(
                 "converged: every output within {} of its target from epoch {epoch} ({} epochs, {ms:.0} ms)",
@@ -154,12 +228,19 @@ impl Summary {
                 }
             ),
             None if self.tolerance > 0.0 => format!(
-                "not converged: after {} epochs the largest error is {:.4}, above the tolerance {} ({ms:.0} ms)",
-                self.epochs_run, self.max_error, self.tolerance
+                "not converged: after {} epochs the largest error is {:.4}, above the tolerance {}{} ({ms:.0} ms)",
+                self.epochs_run,
+                self.max_error,
+                self.tolerance,
+                match self.task {
+                    Task::Binary => String::new(),
+                    _ => format!("; {}", self.measure()),
+                }
             ),
             None => format!(
-                "trained {} epochs, largest error {:.4} (no tolerance set) ({ms:.0} ms)",
-                self.epochs_run, self.max_error
+                "trained all {} epochs (no tolerance set); {} ({ms:.0} ms)",
+                self.epochs_run,
+                self.measure()
             ),
         }
     }
@@ -181,7 +262,9 @@ impl Summary {
                 _ => "listed in summary.json".into(),
             };
             let _ = writeln!(out, "  ({rows} training rows, {listed})");
-            let _ = writeln!(out, "validation accuracy {:.1}%", 100.0 * self.valid_accuracy);
+            if self.task != Task::Regression {
+                let _ = writeln!(out, "validation accuracy {:.1}%", 100.0 * self.valid_accuracy);
+            }
         }
         for p in self.predictions.iter().take_while(|_| self.predictions.len() <= 16) {
             let cells: Vec<String> = p.inputs.iter().map(|v| format!("{v:>3}")).collect();

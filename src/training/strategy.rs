@@ -9,6 +9,7 @@
 
 use crate::model::mlp::Mlp;
 use crate::run::metrics::{EpochRow, MetricsCsv};
+use crate::run::report_html::Live;
 use crate::training::measures::{EpochSums, Measured, StepOutput};
 use crate::training::progress::Progress;
 use crate::training::stopping::{Ending, Planned, SaveSchedule, StopRules};
@@ -38,6 +39,8 @@ pub struct LoopStart {
     pub config_epoch: usize,
     /// When the process started training: the `elapsed_seconds` column counts from it.
     pub started: Instant,
+    /// report.html while the run trains, for a run in a folder.
+    pub live: Option<Live>,
 }
 
 /// What the loop leaves.
@@ -139,6 +142,7 @@ impl SupervisedLearningStrategy<Mlp> for EpochLoop {
             layers,
             config_epoch,
             started,
+            mut live,
         } = start;
         let mut checkpointer = components.checkpointer;
         let (mut end, mut write_error, mut error) = (None, None, None);
@@ -156,6 +160,9 @@ impl SupervisedLearningStrategy<Mlp> for EpochLoop {
             let written = metrics.append(&row);
             rows.push(row);
             progress.epoch(rows.last().expect("just pushed"));
+            if let Some(live) = &mut live {
+                live.epoch(rows.last().expect("just pushed"));
+            }
             let ending = match written {
                 Err(why) => {
                     write_error = Some(format!("epoch {epoch}: {why}"));

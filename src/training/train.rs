@@ -12,8 +12,9 @@ use crate::run::checkpoint::{Manifests, SafeCheckpointer};
 use crate::run::folder::{Part, RunDir};
 use crate::run::metrics::{EpochRow, MetricsCsv, create_csv, open_events};
 use crate::run::pictures;
+use crate::run::report_html::{self, Live, Page};
 use crate::run::resume::{self, Plan, Resumed, Saves, Start};
-use crate::run::summary::Summary;
+use crate::run::summary::{StoppedBy, Summary};
 use crate::training::measures::StepOutput;
 use crate::training::optim::{optimizer, schedule};
 use crate::training::progress::{Progress, Silent, Style};
@@ -168,6 +169,14 @@ pub fn train(
     if let Some((epoch, Ending::Interrupted)) = end
         && epoch < learning.training.num_epochs
     {
+        let why = format!(
+            "interrupted after epoch {epoch} of {} ({}): continue it with --resume",
+            learning.training.num_epochs,
+            crate::training::interrupt::cause()
+        );
+        if let Err(message) = page(run, &config, &rows, None, Some(&why)) {
+            warn(&message);
+        }
         return Ok(Outcome::Interrupted { epoch });
     }
     // A diverged run keeps its last finite checkpoint instead of writing NaN weights.
@@ -178,19 +187,44 @@ pub fn train(
         saved.map_err(|e| Failure::runtime(format!("cannot write {}: {e}", model_path.display())))?;
     }
     let after = outputs(&model, &table, &device)?;
-    let mut summary = Summary::new(&config, &table, before, after, &rows, started.elapsed().as_secs_f64());
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut summary = Summary::new(&config, &table, before, after, &rows, stopped_by(end), elapsed);
     summary.model_sha256 =
         std::fs::read(run.model()).ok().filter(|_| !diverged).map(|b| crate::checksum::sha256(&b));
     summary.last_checkpoint = crate::run::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
     // A picture that cannot be drawn does not undo a finished run: it is reported, not fatal.
-    if let Err(message) = pictures::draw(run, &rows, summary.converged_epoch, config.layers(), &model, &table)
-    {
-        warn(&message);
+    let drawn = pictures::draw(run, &rows, summary.converged_epoch, config.layers(), &model, &table);
+    let paged = page(run, &config, &rows, Some(&summary), None);
+    for failed in [drawn, paged].into_iter().filter_map(Result::err) {
+        warn(&failed);
     }
     // summary.json last: it marks the run finished, so a run killed while drawing is finished
     // by `--resume` (pictures and all) instead of looking done.
     write_atomic(&run.summary(), summary.to_json().as_bytes()).map_err(Failure::runtime)?;
     Ok(if diverged { Outcome::Diverged(summary) } else { Outcome::Finished(summary) })
+}
+
+/// report.html of a run that ended: finished, with its summary, or stopped, saying why.
+fn page(
+    run: &RunDir,
+    config: &Config,
+    rows: &[EpochRow],
+    summary: Option<&Summary>,
+    stopped: Option<&str>,
+) -> Result<(), String> {
+    let config_toml = std::fs::read_to_string(run.config()).unwrap_or_else(|_| config.to_toml());
+    report_html::write(&Page { run, name: config.name(), config_toml: &config_toml, rows, summary, stopped })
+}
+
+/// Why a run ended, in summary.json's words.
+fn stopped_by(end: Option<(usize, Ending)>) -> StoppedBy {
+    match end {
+        Some((_, Ending::Converged)) => StoppedBy::Converged,
+        Some((_, Ending::NoImprovement)) => StoppedBy::Patience,
+        Some((_, Ending::Diverged)) => StoppedBy::Diverged,
+        // Ctrl-C in the last epoch (which finished it), or a run that ran every epoch.
+        _ => StoppedBy::NumEpochs,
+    }
 }
 
 /// What one Learner run leaves.
@@ -267,7 +301,9 @@ pub fn learn(
     if start.epoch > 0 {
         training = training.checkpoint(start.epoch);
     }
+    let live = run.as_ref().map(|run| Live::new(run.clone(), config.name(), &start.rows));
     let epoch_loop = Arc::new(EpochLoop::new(LoopStart {
+        live,
         rows: start.rows,
         metrics: MetricsCsv::new(file),
         saves,

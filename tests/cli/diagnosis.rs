@@ -111,3 +111,104 @@ fn a_run_cut_short_is_told_it_needs_more_epochs_and_given_them_converges_with_no
     assert!(given["converged_epoch"].as_u64().is_some(), "{given}");
     assert!(codes(&given).is_empty(), "a converged run is not diagnosed: {given}");
 }
+
+/// Trains `[data] gate = "xor"` with these settings for 300 epochs; its summary.json.
+fn xor_with(dir: &std::path::Path, name: &str, settings: (&str, f64, &str, &str)) -> Value {
+    let (optimizer, rate, activation, init) = settings;
+    let text = format!(
+        "[data]\ngate = \"xor\"\n[model]\nactivation = \"{activation}\"\ninit = \"{init}\"\n\
+         [optimizer]\nname = \"{optimizer}\"\nlearning_rate = {rate}\n[training]\nnum_epochs = 300\n"
+    );
+    train(&config_file(dir, &format!("{name}.toml"), &text), dir).1.unwrap()
+}
+
+#[test]
+fn a_loss_that_ends_above_where_it_started_is_found_rising_and_a_rise_is_never_a_plateau() {
+    // XOR, relu, SGD at 50: the first step throws the loss up, and it never comes back.
+    let dir = tempfile::tempdir().unwrap();
+    let summary = xor_with(dir.path(), "rose", ("sgd", 50.0, "relu", "default"));
+    let rose = finding(&summary, "loss_rose");
+    let message = rose["message"].as_str().unwrap();
+    assert!(message.contains("before the first update"), "{message}");
+    assert!(rose["hint"].as_str().unwrap().starts_with("lower optimizer.learning_rate from 50"), "{rose}");
+    if let Some(plateau) = summary["diagnosis"].as_array().unwrap().iter().find(|f| f["code"] == "plateau") {
+        // A plateau is a loss that moved by less than 1% either way, never a rise.
+        let message = plateau["message"].as_str().unwrap();
+        let changed: f64 =
+            message.split("changed by ").nth(1).unwrap().split('%').next().unwrap().parse().unwrap();
+        assert!(changed.abs() < 1.0, "{message}");
+    }
+}
+
+#[test]
+fn no_hint_contradicts_another_or_suggests_what_the_run_already_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("sgd", 50.0, "relu", "default"),
+        ("adam", 5.0, "tanh", "default"),
+        ("adam", 1e-5, "tanh", "default"),
+        ("sgd", 1e-3, "sigmoid", "small"),
+        ("adam", 2.0, "sigmoid", "xavier"),
+        ("rmsprop", 3.0, "relu", "default"),
+    ];
+    for (i, case) in cases.into_iter().enumerate() {
+        let summary = xor_with(dir.path(), &format!("case{i}"), case);
+        let findings = summary["diagnosis"].as_array().unwrap();
+        let hints: Vec<&str> = findings.iter().map(|f| f["hint"].as_str().unwrap()).collect();
+        let says = |words: &str| hints.iter().any(|h| h.contains(words));
+        assert!(
+            !(says("raise optimizer.learning_rate") && says("lower optimizer.learning_rate")),
+            "{case:?}: {hints:?}"
+        );
+        let (optimizer, _, activation, init) = case;
+        for hint in &hints {
+            for own in [
+                format!("name = \"{optimizer}\""),
+                format!("activation = \"{activation}\""),
+                format!("init = \"{init}\""),
+            ] {
+                assert!(!hint.contains(&own), "{case:?} already has {own}: {hint}");
+            }
+        }
+        for f in findings {
+            // The code is printed before the message: the message does not say it again.
+            let said = f["code"].as_str().unwrap().replace('_', " ");
+            assert!(!f["message"].as_str().unwrap().starts_with(&said), "{f}");
+        }
+    }
+}
+
+#[test]
+fn a_run_stopped_by_patience_says_so_and_a_classifier_is_measured_by_its_accuracy() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo().join("configs/fruit.csv"), dir.path().join("fruit.csv")).unwrap();
+    std::fs::copy(repo().join("configs/fruit.toml"), dir.path().join("fruit.toml")).unwrap();
+    let (out, summary) = train(&dir.path().join("fruit.toml"), dir.path());
+    let summary = summary.unwrap();
+    assert_eq!(summary["stopped_by"], "patience", "{summary}");
+    let report = super::stdout(&out);
+    assert!(report.contains("stopped early by training.patience"), "{report}");
+    assert!(report.contains("the validation loss had not improved for 30 epochs"), "{report}");
+    assert!(report.contains(&format!("after {} of 300 epochs", summary["epochs_run"])), "{report}");
+    assert!(report.contains("validation accuracy") && !report.contains("largest error"), "{report}");
+}
+
+#[test]
+fn a_regression_is_measured_by_its_rmse_not_by_an_accuracy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("a,y\n");
+    for i in 0..40 {
+        text += &format!("{i},{}\n", 0.5 * i as f64 + 3.0);
+    }
+    std::fs::write(dir.path().join("line.csv"), text).unwrap();
+    let config = "[data]\ncsv = \"line.csv\"\ntargets = [\"y\"]\n[model]\noutput_activation = \"identity\"\n\
+                  [training]\nnum_epochs = 50\ntolerance = 0\n";
+    let (out, summary) = train(&config_file(dir.path(), "line.toml", config), dir.path());
+    let summary = summary.unwrap();
+    assert_eq!(summary["task"], "regression");
+    assert_eq!(summary["stopped_by"], "num_epochs");
+    let report = super::stdout(&out);
+    let rmse = summary["final_loss"].as_f64().unwrap().sqrt();
+    assert!(report.contains(&format!("validation RMSE {rmse:.4}")), "{report}");
+    assert!(!report.contains("accuracy"), "{report}");
+}

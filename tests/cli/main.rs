@@ -18,6 +18,8 @@ mod pictures;
 mod predict;
 /// `-q` with every command.
 mod quiet;
+/// report.html, rendered by headless Chromium.
+mod report_html;
 /// Resuming: bit-identical continuation, damaged checkpoints, kill -9 and Ctrl-C.
 mod resume;
 /// `gatenet sweep`.
@@ -65,7 +67,7 @@ fn train(config: &Path, dir: &Path) -> (Output, Option<Value>) {
 
 /// A Python with `modules`, for the tests that check gatenet's files with the real clients:
 /// `$GATENET_PYTHON`, else `python3`. Without one the test is skipped with the reason printed,
-/// unless `GATENET_REQUIRE_PYTHON` is set: `.ci/run` sets it (and installs the modules), so in
+/// unless `GATENET_REQUIRE_CLIENTS` is set: `.ci/run` sets it (and installs the modules), so in
 /// CI these tests always run.
 fn python(modules: &[&str]) -> Option<PathBuf> {
     let python = PathBuf::from(std::env::var_os("GATENET_PYTHON").unwrap_or_else(|| "python3".into()));
@@ -73,8 +75,8 @@ fn python(modules: &[&str]) -> Option<PathBuf> {
     let found = Command::new(&python).args(["-c", &import]).output();
     match found {
         Ok(out) if out.status.success() => Some(python),
-        _ if std::env::var_os("GATENET_REQUIRE_PYTHON").is_some() => {
-            panic!("GATENET_REQUIRE_PYTHON is set, but {} cannot `{import}`", python.display())
+        _ if std::env::var_os("GATENET_REQUIRE_CLIENTS").is_some() => {
+            panic!("GATENET_REQUIRE_CLIENTS is set, but {} cannot `{import}`", python.display())
         }
         _ => {
             eprintln!(
@@ -84,6 +86,26 @@ fn python(modules: &[&str]) -> Option<PathBuf> {
             None
         }
     }
+}
+
+/// Headless Chromium, for the tests that render report.html: `$GATENET_CHROMIUM`, else
+/// Debian's `chromium-headless-shell` or `chromium`. Skipped as [`python`] is, and required
+/// where `GATENET_REQUIRE_CLIENTS` is set (`.ci/run` installs it).
+fn chromium() -> Option<PathBuf> {
+    let given = std::env::var_os("GATENET_CHROMIUM").map(PathBuf::from);
+    let candidates = given.into_iter().chain(["chromium-headless-shell", "chromium"].map(PathBuf::from));
+    for candidate in candidates {
+        if Command::new(&candidate).arg("--version").output().is_ok_and(|o| o.status.success()) {
+            return Some(candidate);
+        }
+    }
+    if std::env::var_os("GATENET_REQUIRE_CLIENTS").is_some() {
+        panic!("GATENET_REQUIRE_CLIENTS is set, but no headless Chromium runs (set GATENET_CHROMIUM)");
+    }
+    eprintln!(
+        "skipped: no headless Chromium (apt-get install chromium-headless-shell, or set GATENET_CHROMIUM)"
+    );
+    None
 }
 
 /// Runs one of the checks in tests/python/ and asserts that it passed.
@@ -497,5 +519,25 @@ fn every_optimizer_schedule_and_activation_trains_without_error() {
         assert!(out.status.success(), "variant {i}: {}", stderr(&out));
         let final_loss = summary.unwrap()["final_loss"].as_f64().unwrap();
         assert!(final_loss.is_finite(), "variant {i}: loss {final_loss}");
+    }
+}
+
+#[test]
+fn two_runs_of_one_config_save_byte_identical_checkpoints() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let text = "[data]\ngate = \"xor\"\n[model]\nhidden_sizes = [8, 8]\n[training]\nnum_epochs = 200\ntolerance = 0\n";
+    for dir in [&a, &b] {
+        let (out, _) = train(&config_file(dir.path(), "twice.toml", text), dir.path());
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let files = walk(&a.path().join("artifacts/twice/checkpoint"));
+    assert_eq!(files.len(), 8, "two saves of model, optim, scheduler and manifest: {files:?}");
+    for file in files {
+        let name = file.file_name().unwrap();
+        let other = b.path().join("artifacts/twice/checkpoint").join(name);
+        assert!(
+            std::fs::read(&file).unwrap() == std::fs::read(&other).unwrap(),
+            "{name:?} differs between the runs"
+        );
     }
 }

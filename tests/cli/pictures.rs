@@ -4,7 +4,7 @@ use super::{repo, train};
 use std::path::Path;
 
 /// Width, height and RGB pixels of a PNG.
-fn decode(path: &Path) -> (u32, u32, Vec<[u8; 3]>) {
+pub(super) fn decode(path: &Path) -> (u32, u32, Vec<[u8; 3]>) {
     let decoder =
         png::Decoder::new(std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
     let mut reader = decoder.read_info().expect("a valid PNG");
