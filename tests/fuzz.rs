@@ -279,7 +279,13 @@ fn the_csv_reader_never_panics() {
         let named: Vec<String> = ["a", "b", "weight_g", "x"].iter().map(|s| s.to_string()).collect();
         let features =
             rng.next_u64().is_multiple_of(2).then_some(&named[..(rng.next_u64() % 4) as usize + 1]);
-        let request = Request { targets, features, valid_fraction: share, seed: rng.next_u64() };
+        let request = Request {
+            targets,
+            features,
+            valid_fraction: share,
+            seed: rng.next_u64(),
+            classes: rng.next_u64() % 4 == 0,
+        };
         match CsvData::read(&path, &request) {
             Ok(data) => {
                 // What predict does with a run's schema and a file of rows.
@@ -303,7 +309,7 @@ fn the_data_json_reader_that_predict_trusts_never_panics() {
     let csv = dir.path().join("d.csv");
     std::fs::write(&csv, "a,b,kind\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,1,x\n").unwrap();
     let targets = vec!["kind".to_string()];
-    let request = Request { targets: &targets, features: None, valid_fraction: 0.2, seed: 1 };
+    let request = Request { targets: &targets, features: None, valid_fraction: 0.2, seed: 1, classes: false };
     let schema = CsvData::read(&csv, &request).unwrap().schema;
     let corpus = vec![serde_json::to_vec_pretty(&schema).unwrap()];
     let tokens =

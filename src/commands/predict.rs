@@ -83,6 +83,7 @@ fn training_rows(config: &Config) -> Result<std::sync::Arc<Table>, Failure> {
         features: Some(&schema.features),
         valid_fraction: config.data.valid_fraction.unwrap_or(0.2),
         seed: config.seed,
+        classes: schema.classes.is_some(),
     };
     let gone = |why: String| {
         Failure::usage(format!(

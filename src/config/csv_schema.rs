@@ -71,6 +71,8 @@ pub struct Request<'a> {
     pub features: Option<&'a [String]>,
     pub valid_fraction: f64,
     pub seed: u64,
+    /// Read the target column's values as class names, numbers or not.
+    pub classes: bool,
 }
 
 /// The rows a CSV file of `rows` rows holds out for validation: at least one.

@@ -6,6 +6,7 @@
 use crate::config::SweepSection;
 use crate::config::csv_schema::{Request, Schema};
 use crate::config::{Config, DataSection, ModelSection, OptimizerSection, TrainingSection};
+use crate::config::{Loss, OutputActivation};
 use crate::input::read_bytes;
 use crate::names::{list, suggest};
 use serde::de::DeserializeOwned;
@@ -61,6 +62,10 @@ impl Config {
         for problem in &problems {
             remove_key(&mut table, &problem.key);
         }
+        let given = Given {
+            output_activation: table.get("model").and_then(|m| m.get("output_activation")).is_some(),
+            loss: table.get("training").and_then(|t| t.get("loss")).is_some(),
+        };
         let mut config: Config = table
             .try_into()
             .map_err(|e: toml::de::Error| fail(vec![Problem::whole(e.message().to_string())]))?;
@@ -74,7 +79,7 @@ impl Config {
         // A run folder's config keeps the CSV's absolute path and its schema in data.json; the
         // file itself is read for a config a user gives.
         if let Some(reader) = read_csv
-            && let Err(message) = read_data(&mut config, path, &problems, reader)
+            && let Err(message) = read_data(&mut config, path, (&problems, given), reader)
         {
             problems.push(Problem { at: locate(&doc, text, "data.csv"), key: "data.csv".into(), message });
         }
@@ -97,12 +102,12 @@ impl Config {
 fn read_data(
     config: &mut Config,
     path: &Path,
-    problems: &[Problem],
+    (problems, given): (&[Problem], Given),
     read_csv: ReadCsv,
 ) -> Result<(), String> {
-    let data = &mut config.data;
+    let data = &config.data;
     let (Some(csv), Some(targets)) = (&data.csv, &data.targets) else { return Ok(()) };
-    let depends = ["data", "seed"];
+    let depends = ["data", "seed", "training.loss"];
     if data.gate.is_some()
         || data.synthetic.is_some()
         || problems.iter().any(|p| depends.iter().any(|d| p.key.starts_with(d)))
@@ -115,12 +120,31 @@ fn read_data(
     if !(share > 0.0 && share <= 0.9) {
         return Ok(()); // reported by validate()
     }
-    let request =
-        Request { targets, features: data.features.as_deref(), valid_fraction: share, seed: config.seed };
+    // `classes = true`, or a cross-entropy loss, reads the column's values as class names.
+    let classes = data.classes.unwrap_or(false) || config.training.loss == Loss::CrossEntropy;
+    let features = data.features.as_deref();
+    let request = Request { targets, features, valid_fraction: share, seed: config.seed, classes };
     let schema = read_csv(&file, &request)?;
-    data.csv = Some(file.to_string_lossy().into_owned());
-    data.schema = Some(std::sync::Arc::new(schema));
+    // A class column means softmax and cross-entropy unless the file says otherwise (and then
+    // validation says what disagrees), as scikit-learn infers its output from the targets.
+    if schema.classes.is_some() {
+        if !given.output_activation {
+            config.model.output_activation = OutputActivation::Softmax;
+        }
+        if !given.loss {
+            config.training.loss = Loss::CrossEntropy;
+        }
+    }
+    config.data.csv = Some(file.to_string_lossy().into_owned());
+    config.data.schema = Some(std::sync::Arc::new(schema));
     Ok(())
+}
+
+/// Which of the settings a class column implies the file gives itself.
+#[derive(Clone, Copy)]
+struct Given {
+    output_activation: bool,
+    loss: bool,
 }
 
 /// The largest config read: a TOML file of gatenet's is a few KB, and reading a larger file

@@ -75,6 +75,10 @@ pub struct DataSection {
     pub targets: Option<Vec<String>>,
     /// The CSV columns the network sees, all numeric. Default: every column but the targets.
     pub features: Option<Vec<String>>,
+    /// `true`: the target column's values are class names even where they are numbers (digits
+    /// 0 to 9, a 0/1 `survived`). Default: a column of text is classes, numbers are numbers;
+    /// `loss = "cross_entropy"` asks for classes too.
+    pub classes: Option<bool>,
     /// The CSV's columns, classes, scaling and size: found by reading the file while the config
     /// is loaded ([`Config::load_reading`]), or the run folder's data.json for a trained run.
     /// The rows themselves belong to the data layer (data/dataset.rs).

@@ -78,6 +78,7 @@ fn data_source(config: &Config, p: &mut Problems) {
         only(data.valid_fraction.is_some(), "valid_fraction", synthetic || csv, split),
         only(data.targets.is_some(), "targets", csv, "`csv` data"),
         only(data.features.is_some(), "features", csv, "`csv` data"),
+        only(data.classes.is_some(), "classes", csv, "`csv` data"),
     ] {
         p.check(ok, &key, message);
     }
@@ -211,12 +212,12 @@ fn outputs(config: &Config, p: &mut Problems) {
             p.check(
                 !cross_entropy,
                 "training.loss",
-                "\"cross_entropy\" needs classes: a `csv` target column of class names".into(),
+                "\"cross_entropy\" needs classes: a `csv` target column of class names (for a column of numbers that are classes, such as 0 to 9, set `classes = true` in [data])".into(),
             );
             p.check(
                 !softmax,
                 "model.output_activation",
-                "\"softmax\" needs classes: a `csv` target column of class names".into(),
+                "\"softmax\" needs classes: a `csv` target column of class names (for a column of numbers that are classes, such as 0 to 9, set `classes = true` in [data])".into(),
             );
         }
         None => {}

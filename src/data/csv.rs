@@ -59,7 +59,7 @@ impl CsvData {
         if lines.is_empty() {
             return Err(format!("{shown}: the file has a header but no rows"));
         }
-        let classes = class_names(&cells, &lines, request.targets, &shown)?;
+        let classes = class_names(&cells, &lines, request, &shown)?;
         let targets = target_values(&cells, &lines, classes.as_deref(), request.targets, &shown)?;
         let output_width = classes.as_ref().map_or(target_columns.len(), Vec::len);
         let all = Table { input_width: features.len(), target_width: output_width, inputs, targets };
@@ -194,15 +194,24 @@ const MAX_CLASSES: usize = 1000;
 fn class_names(
     cells: &[Vec<String>],
     lines: &[u64],
-    names: &[String],
+    request: &Request,
     file: &impl std::fmt::Display,
 ) -> Result<Option<Vec<String>>, String> {
+    let names = request.targets;
     let mut text_columns = Vec::new();
     for (column, name) in cells.iter().zip(names) {
-        let Some(first) = column.iter().position(|cell| number(cell).is_err()) else { continue };
+        // Asked for classes (`classes = true`, a cross-entropy loss): numbers are names too.
+        let first = match (column.iter().position(|cell| number(cell).is_err()), request.classes) {
+            (Some(first), _) => first,
+            (None, true) => {
+                text_columns.push((column, name));
+                continue;
+            }
+            (None, false) => continue,
+        };
         let numeric = column.iter().filter(|cell| number(cell).is_ok()).count();
         // Mostly numbers with a stray word is a typo in a numeric column, not a set of classes.
-        if numeric * 2 > column.len() {
+        if numeric * 2 > column.len() && !request.classes {
             let found = number(&column[first]).expect_err("found above");
             return Err(at(
                 file,
@@ -266,7 +275,10 @@ mod tests {
         let path = dir.path().join("t.csv");
         std::fs::write(&path, text).unwrap();
         let targets: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
-        CsvData::read(&path, &Request { targets: &targets, features: None, valid_fraction: 0.25, seed: 1 })
+        CsvData::read(
+            &path,
+            &Request { targets: &targets, features: None, valid_fraction: 0.25, seed: 1, classes: false },
+        )
     }
 
     #[test]

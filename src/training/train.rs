@@ -169,14 +169,9 @@ pub fn train(
     if let Some((epoch, Ending::Interrupted)) = end
         && epoch < learning.training.num_epochs
     {
-        let why = format!(
-            "interrupted after epoch {epoch} of {} ({}): continue it with --resume",
-            learning.training.num_epochs,
-            crate::training::interrupt::cause()
-        );
-        if let Err(message) = page(run, &config, &rows, None, Some(&why)) {
-            warn(&message);
-        }
+        let (total, cause) = (learning.training.num_epochs, crate::training::interrupt::cause());
+        let why = format!("interrupted after epoch {epoch} of {total} ({cause}): continue it with --resume");
+        page(run, &config, &rows, None, Some(&why)).unwrap_or_else(|message| warn(&message));
         return Ok(Outcome::Interrupted { epoch });
     }
     // A diverged run keeps its last finite checkpoint instead of writing NaN weights.
@@ -192,12 +187,15 @@ pub fn train(
     summary.model_sha256 =
         std::fs::read(run.model()).ok().filter(|_| !diverged).map(|b| crate::checksum::sha256(&b));
     summary.last_checkpoint = crate::run::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
-    // A picture that cannot be drawn does not undo a finished run: it is reported, not fatal.
-    let drawn = pictures::draw(run, &rows, summary.converged_epoch, config.layers(), &model, &table);
-    let paged = page(run, &config, &rows, Some(&summary), None);
-    for failed in [drawn, paged].into_iter().filter_map(Result::err) {
-        warn(&failed);
-    }
+    // A picture that cannot be written (a full disk) fails the run as metrics.csv would: the
+    // weights are saved, summary.json is not, so `--resume` draws them once there is room.
+    pictures::draw(run, &rows, summary.converged_epoch, config.layers(), &model, &table)
+        .and_then(|()| page(run, &config, &rows, Some(&summary), None))
+        .map_err(|why| {
+            Failure::runtime(format!(
+                "{why}; the run is trained and model.bpk saved: make room, then finish it with --resume"
+            ))
+        })?;
     // summary.json last: it marks the run finished, so a run killed while drawing is finished
     // by `--resume` (pictures and all) instead of looking done.
     write_atomic(&run.summary(), summary.to_json().as_bytes()).map_err(Failure::runtime)?;

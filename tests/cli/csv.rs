@@ -195,8 +195,9 @@ fn config_mistakes_about_the_csv_are_refused_by_name() {
             &["data.features", "\"A\"", "did you mean \"a\""],
         ),
         (
+            // Said in so many words: a class column with no loss set trains with cross-entropy.
             "classes with mse",
-            "csv = \"d.csv\"\ntargets = [\"kind\"]",
+            "csv = \"d.csv\"\ntargets = [\"kind\"]\n[training]\nloss = \"mse\"",
             &["training.loss", "\"kind\" holds 2 classes", "cross_entropy"],
         ),
         ("two sources", "gate = \"or\"\ncsv = \"d.csv\"\ntargets = [\"kind\"]", &["found `gate` and `csv`"]),
@@ -253,4 +254,59 @@ fn predict_alone_lists_a_csv_runs_training_rows_and_refuses_a_changed_file() {
     std::fs::write(dir.path().join("rows.csv"), "weight_g,width_cm,hue_deg\n150,7,30\n").unwrap();
     let out = gatenet(&["predict", "artifacts/fruit", "--csv", "rows.csv"], dir.path());
     assert_refused(&out, &["rows.csv", "\"height_cm\"", "which the header does not have"]);
+}
+
+#[test]
+fn a_class_column_trains_as_classes_with_no_output_activation_or_loss_set() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fruit(dir.path());
+    let text =
+        "[data]\ncsv = \"fruit.csv\"\ntargets = [\"fruit\"]\n[training]\nnum_epochs = 30\ntolerance = 0\n";
+    let config = config_file(dir.path(), "plain.toml", text);
+    let out = gatenet(&["check", config.to_str().unwrap()], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let resolved = stdout(&out);
+    assert!(resolved.contains("output_activation = \"softmax\""), "{resolved}");
+    assert!(resolved.contains("loss = \"cross_entropy\""), "{resolved}");
+    let (out, summary) = train(&config, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(summary.unwrap()["task"], "classes");
+    // What the file says still wins, and a contradiction is named.
+    let sigmoid = config_file(
+        dir.path(),
+        "sigmoid.toml",
+        &text.replace("[training]", "[model]\noutput_activation = \"sigmoid\"\n[training]"),
+    );
+    assert_refused(&gatenet(&["check", sigmoid.to_str().unwrap()], dir.path()), &["3 classes", "softmax"]);
+}
+
+#[test]
+fn an_integer_class_column_trains_as_classes_when_the_config_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = SplitMix64::new(3);
+    let mut text = String::from("x,digit\n");
+    for _ in 0..90 {
+        let digit = (rng.unit() * 3.0) as usize;
+        text += &format!("{:.3},{digit}\n", digit as f64 + 0.2 * rng.unit());
+    }
+    std::fs::write(dir.path().join("digits.csv"), text).unwrap();
+    let base = "[data]\ncsv = \"digits.csv\"\ntargets = [\"digit\"]\n";
+    // Numbers alone are a regression target, and cross-entropy on them says what to set.
+    let plain =
+        config_file(dir.path(), "plain.toml", &format!("{base}[model]\noutput_activation = \"softmax\"\n"));
+    assert_refused(&gatenet(&["check", plain.to_str().unwrap()], dir.path()), &["classes = true"]);
+    for (name, extra) in [("flag", "classes = true\n"), ("loss", "[training]\nloss = \"cross_entropy\"\n")] {
+        let config = config_file(dir.path(), &format!("{name}.toml"), &format!("{base}{extra}"));
+        let out = gatenet(&["check", config.to_str().unwrap()], dir.path());
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert!(stdout(&out).contains("output_activation = \"softmax\""), "{name}: {}", stdout(&out));
+        let (out, summary) = train(&config, dir.path());
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(summary.unwrap()["task"], "classes", "{name}");
+        let data: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(format!("artifacts/{name}/data.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(data["classes"], serde_json::json!(["0", "1", "2"]), "{name}");
+    }
 }

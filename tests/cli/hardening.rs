@@ -414,20 +414,14 @@ fn a_read_only_artifacts_folder_fails_before_epoch_1_naming_the_path() {
     assert!(walk(&root.join("artifacts")).is_empty(), "nothing was written");
 }
 
-#[test]
-fn a_full_disk_stops_the_run_at_the_write_that_failed_and_the_last_checkpoint_resumes() {
+/// Runs `command` under a file-size limit of `bytes` (`ulimit -f`), which stands in for a full
+/// disk: a write past it fails (gatenet ignores the SIGXFSZ that comes with it).
+fn limit_file_size(command: &mut std::process::Command, bytes: u64) {
     use std::os::unix::process::CommandExt;
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    write(root, "long.toml", VICTIM.replace("num_epochs = 20", "num_epochs = 200"));
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gatenet"));
-    command.args(["long.toml", "-q"]).current_dir(root);
-    // A file-size limit of 8 KiB (ulimit -f 8) stands in for a full disk: metrics.csv outgrows
-    // it around epoch 48, and every later write of that file fails.
     // SAFETY: setrlimit is async-signal-safe, and only touches the child.
     unsafe {
-        command.pre_exec(|| {
-            let limit = libc::rlimit { rlim_cur: 8192, rlim_max: 8192 };
+        command.pre_exec(move || {
+            let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
             if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) == 0 {
                 Ok(())
             } else {
@@ -435,6 +429,18 @@ fn a_full_disk_stops_the_run_at_the_write_that_failed_and_the_last_checkpoint_re
             }
         });
     }
+}
+
+#[test]
+fn a_full_disk_stops_the_run_at_the_write_that_failed_and_the_last_checkpoint_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "long.toml", VICTIM.replace("num_epochs = 20", "num_epochs = 200"));
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gatenet"));
+    command.args(["long.toml", "-q"]).current_dir(root);
+    // A file-size limit of 8 KiB (ulimit -f 8) stands in for a full disk: metrics.csv outgrows
+    // it around epoch 48, and every later write of that file fails.
+    limit_file_size(&mut command, 8192);
     let out = command.output().unwrap();
     let said = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
@@ -456,6 +462,40 @@ fn a_full_disk_stops_the_run_at_the_write_that_failed_and_the_last_checkpoint_re
     let epochs: Vec<usize> =
         metrics.lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
     assert_eq!(epochs, (1..=200).collect::<Vec<_>>(), "every epoch once, the cut-off row replaced");
+}
+
+#[test]
+fn a_picture_that_cannot_be_written_fails_the_run_leaves_no_partial_file_and_resume_draws_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "short.toml", VICTIM.to_string());
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gatenet"));
+    command.args(["short.toml", "-q"]).current_dir(root);
+    // 100 KiB (ulimit -f 100): metrics.csv, the checkpoints, model.bpk and loss.svg fit;
+    // loss.png (about 200 KB) does not.
+    limit_file_size(&mut command, 100 << 10);
+    let out = command.output().unwrap();
+    let said = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("cannot write artifacts/short/") && said.contains(".png"), "{said}");
+    assert!(said.contains("finish it with --resume"), "{said}");
+    for debug in ["Error(", "Custom {", "kind:", "panicked"] {
+        assert!(!said.contains(debug), "{debug} in: {said}");
+    }
+    let run = root.join("artifacts/short");
+    let partial: Vec<_> = std::fs::read_dir(&run)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(partial.is_empty(), "{partial:?}");
+    assert!(!run.join("summary.json").exists(), "the run is not marked finished");
+
+    let resumed = gatenet(&["short.toml", "-q", "--resume"], root);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    for file in ["loss.png", "layers.png", "report.html", "summary.json"] {
+        assert!(run.join(file).is_file(), "{file} after the resume");
+    }
 }
 
 /// Runs `args` in `dir` with stdout a pipe whose reader is already gone, as `| head -0`'s is
