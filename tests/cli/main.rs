@@ -18,6 +18,8 @@ mod pictures;
 mod predict;
 /// `-q` with every command.
 mod quiet;
+/// The README's examples, run and compared.
+mod readme;
 /// report.html, rendered by headless Chromium.
 mod report_html;
 /// Resuming: bit-identical continuation, damaged checkpoints, kill -9 and Ctrl-C.
