@@ -2,6 +2,7 @@
 //! summary.json, the diagnosis and the pictures.
 
 pub mod atomic;
+pub mod axes;
 pub mod changes;
 pub mod checkpoint;
 pub mod diagnosis;

@@ -6,12 +6,11 @@
 use crate::data::table::Table;
 use crate::model::mlp::Mlp;
 use crate::run::atomic::write_atomic;
+use crate::run::axes::{self, EpochAxis, LogAxis};
 use crate::run::folder::RunDir;
 use crate::run::metrics::EpochRow;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ColorType, ImageEncoder};
-use plotters::coord::combinators::LogCoord;
-use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
@@ -157,22 +156,46 @@ fn frame<'a, 'b, B: DrawingBackend>(
     builder
 }
 
-/// The legend of the lines drawn with [`labelled_line`].
-fn legend<'a, B: DrawingBackend + 'a, C: CoordTranslate>(chart: &mut ChartContext<'a, B, C>) -> Result<()> {
-    chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(text)
+/// The legend of the lines drawn with [`labelled_line`], at `position`.
+fn legend<'a, B: DrawingBackend + 'a, C: CoordTranslate>(
+    chart: &mut ChartContext<'a, B, C>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(text)
 }
 
-/// The grid of a chart of epochs against a log scale: whole epochs, powers of ten.
+/// The grid of a chart of epochs against a log scale (axes.rs chooses the ticks), with the
+/// y axis's title.
 fn epoch_log_mesh<'a, B: DrawingBackend + 'a>(
-    chart: &mut ChartContext<'a, B, Cartesian2d<RangedCoordf64, LogCoord<f64>>>,
+    chart: &mut ChartContext<'a, B, Cartesian2d<EpochAxis, LogAxis>>,
+    y: &str,
 ) -> Result<()> {
     chart
         .configure_mesh()
         .x_desc("epoch")
+        .y_desc(y)
         .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .y_label_formatter(&axes::log_label)
         .draw()
         .map_err(text)
+}
+
+/// The legend in the corner where it covers the least of `points` (x in epochs, y on the log
+/// axis from `low` to `high`).
+fn legend_where_empty<'a, B: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, B, Cartesian2d<EpochAxis, LogAxis>>,
+    points: &[(f64, f64)],
+    (last, low, high): (f64, f64, f64),
+) -> Result<()> {
+    let shares =
+        points.iter().map(|&(x, y)| ((x - 1.0) / (last - 1.0).max(1.0), axes::log_share(y, low, high)));
+    legend(chart, axes::emptiest_corner(shares))
 }
 
 /// Values no smaller than this are drawn on the log scales.
@@ -194,24 +217,24 @@ fn loss_panel<B: DrawingBackend>(
     // Loss, log scale: where most of the story is (a plateau is flat, progress is a slope).
     let (low, high) = span(rows.iter().flat_map(|r| [r.train_loss, r.valid_loss]), floor);
     let mut chart = frame(panel, "loss")
-        .build_cartesian_2d(epochs.clone(), (low..high * 1.1).log_scale())
+        .build_cartesian_2d(axes::epochs(epochs.end), axes::log(low, high))
         .map_err(text)?;
-    epoch_log_mesh(&mut chart)?;
+    epoch_log_mesh(&mut chart, "loss (log scale)")?;
     labelled_line(&mut chart, series(|r| r.train_loss), BLUE.to_rgba(), 1, "train".into())?;
     labelled_line(
         &mut chart,
         series(|r| r.valid_loss),
         RED.to_rgba(),
         1,
-        "after the epoch's updates".into(),
+        "validation, after the epoch's updates".into(),
     )?;
     if let Some(epoch) = converged {
         let at = epoch as f64;
         let label = format!("every output within tolerance (epoch {epoch})");
-        labelled_line(&mut chart, [(at, low), (at, high * 1.1)], GREEN.to_rgba(), 2, label)?;
+        labelled_line(&mut chart, [(at, low), (at, high)], GREEN.to_rgba(), 2, label)?;
     }
-    legend(&mut chart)?;
-    Ok(())
+    let drawn: Vec<(f64, f64)> = series(|r| r.train_loss).chain(series(|r| r.valid_loss)).collect();
+    legend_where_empty(&mut chart, &drawn, (epochs.end, low, high))
 }
 
 fn accuracy_panel<B: DrawingBackend>(
@@ -223,12 +246,22 @@ fn accuracy_panel<B: DrawingBackend>(
     // Accuracy and the largest error, both in [0, 1] for 0/1 targets.
     let (_, top) = span(rows.iter().map(|r| r.max_error), 0.0);
     let mut chart = frame(panel, "accuracy and largest error")
-        .build_cartesian_2d(epochs.clone(), 0.0..top.max(1.0) * 1.05)
+        .build_cartesian_2d(axes::epochs(epochs.end), -0.03..top.max(1.0) * 1.05)
         .map_err(text)?;
-    chart.configure_mesh().x_desc("epoch").x_label_formatter(&|v| format!("{v:.0}")).draw().map_err(text)?;
-    labelled_line(&mut chart, series(|r| r.valid_accuracy), BLUE.to_rgba(), 1, "accuracy".into())?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .max_light_lines(0)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .draw()
+        .map_err(text)?;
+    labelled_line(&mut chart, series(|r| r.valid_accuracy), BLUE.to_rgba(), 1, "validation accuracy".into())?;
     labelled_line(&mut chart, series(|r| r.max_error), RED.to_rgba(), 1, "largest |output - target|".into())?;
-    legend(&mut chart)?;
+    let (last, height) = (epochs.end, top.max(1.0) * 1.05);
+    let shares = series(|r| r.valid_accuracy)
+        .chain(series(|r| r.max_error))
+        .map(|(x, y)| ((x - 1.0) / (last - 1.0).max(1.0), y / height));
+    legend(&mut chart, axes::emptiest_corner(shares))?;
     Ok(())
 }
 
@@ -241,9 +274,9 @@ fn rate_panel<B: DrawingBackend>(
     // Learning rate, log scale: schedules are geometric.
     let (low, high) = span(rows.iter().map(|r| r.learning_rate), floor);
     let mut chart = frame(panel, "learning rate")
-        .build_cartesian_2d(epochs, (low * 0.9..high * 1.1).log_scale())
+        .build_cartesian_2d(axes::epochs(epochs.end), axes::log(low, high))
         .map_err(text)?;
-    epoch_log_mesh(&mut chart)?;
+    epoch_log_mesh(&mut chart, "learning rate (log scale)")?;
     chart.draw_series(LineSeries::new(series(rows, |r| r.learning_rate), &BLACK)).map_err(text)?;
     Ok(())
 }
@@ -265,17 +298,20 @@ fn layer_norms<B: DrawingBackend>(
             |r: &EpochRow, layer: usize| r.health.get(2 * (layer - 1) + offset).copied().unwrap_or(f64::NAN);
         let (low, high) = span(rows.iter().flat_map(|r| (1..=layers).map(move |l| value(r, l))), floor);
         let mut chart =
-            frame(panel, title).build_cartesian_2d(1.0..last, (low..high * 1.1).log_scale()).map_err(text)?;
-        epoch_log_mesh(&mut chart)?;
+            frame(panel, title).build_cartesian_2d(axes::epochs(last), axes::log(low, high)).map_err(text)?;
+        epoch_log_mesh(&mut chart, "L2 norm (log scale)")?;
+        let mut drawn = Vec::new();
         for layer in 1..=layers {
             let color = Palette99::pick(layer - 1).to_rgba();
             let points = rows
                 .iter()
                 .map(|r| (r.epoch as f64, value(r, layer).max(floor)))
                 .filter(|(_, v)| v.is_finite());
+            let points: Vec<(f64, f64)> = points.collect();
+            drawn.extend(&points);
             labelled_line(&mut chart, points, color, 2, format!("layer {layer}"))?;
         }
-        legend(&mut chart)?;
+        legend_where_empty(&mut chart, &drawn, (last, low, high))?;
     }
     area.present().map_err(text)
 }
