@@ -84,6 +84,12 @@ fn log_ticks(low: f64, high: f64) -> Vec<f64> {
     [at(1.0 / 6.0), at(0.5), at(5.0 / 6.0)].map(|v| format!("{v:.2e}").parse().unwrap_or(v)).to_vec()
 }
 
+/// A linear axis's label with one decimal, never `-0.0` (a value just below zero rounds to it).
+pub fn linear_label(value: &f64) -> String {
+    let rounded = (value * 10.0).round() / 10.0 + 0.0;
+    format!("{rounded:.1}")
+}
+
 /// A log axis's label: `1e-3`, `5e-2`, `1.5e-1`.
 pub fn log_label(value: &f64) -> String {
     format!("{value:e}")
@@ -132,5 +138,7 @@ mod tests {
         let narrow = log_ticks(0.2490, 0.2510);
         assert_eq!(narrow.len(), 3, "{narrow:?}");
         assert_eq!(log_label(&0.05), "5e-2");
+        assert_eq!(linear_label(&-0.04), "0.0");
+        assert_eq!(linear_label(&-0.06), "-0.1");
     }
 }

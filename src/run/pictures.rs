@@ -328,12 +328,12 @@ fn shade(value: f32) -> RGBColor {
 
 fn boundary<B: DrawingBackend>(area: DrawingArea<B, Shift>, model: &Mlp, table: &Table) -> Result<()> {
     area.fill(&WHITE).map_err(text)?;
-    // The data's square with a margin of half its side, so that what the network does away
-    // from the training points shows too.
+    // The data's square with a margin of a fifth of its side, so that what the network does
+    // just beyond the training points shows too, while the data fills most of the picture.
     let (x_range, y_range) = {
         let column = |c: usize| span(table.inputs.iter().skip(c).step_by(2).map(|&v| v as f64), f64::MIN);
         let ((x0, x1), (y0, y1)) = (column(0), column(1));
-        let (mx, my) = ((x1 - x0).max(1e-6) / 2.0, (y1 - y0).max(1e-6) / 2.0);
+        let (mx, my) = ((x1 - x0).max(1e-6) / 5.0, (y1 - y0).max(1e-6) / 5.0);
         ((x0 - mx)..(x1 + mx), (y0 - my)..(y1 + my))
     };
     let steps = 120usize;
@@ -353,8 +353,12 @@ fn boundary<B: DrawingBackend>(area: DrawingArea<B, Shift>, model: &Mlp, table: 
     let width = table.target_width;
     let values: Vec<f32> = model.forward(inputs).into_data().iter::<f32>().step_by(width).collect();
 
+    let caption = match width {
+        1 => "network output over the inputs".to_string(),
+        n => format!("network output over the inputs (the first of {n} outputs)"),
+    };
     let mut chart = ChartBuilder::on(&area)
-        .caption("network output over the inputs (first output)", ("sans-serif", 20))
+        .caption(caption, ("sans-serif", 20))
         .margin(10)
         .x_label_area_size(30)
         .y_label_area_size(40)
@@ -364,9 +368,8 @@ fn boundary<B: DrawingBackend>(area: DrawingArea<B, Shift>, model: &Mlp, table: 
         .configure_mesh()
         .x_desc("input 1")
         .y_desc("input 2")
-        // `+ 0.0` turns -0.0 into 0.0.
-        .x_label_formatter(&|v| format!("{:.1}", v + 0.0))
-        .y_label_formatter(&|v| format!("{:.1}", v + 0.0))
+        .x_label_formatter(&axes::linear_label)
+        .y_label_formatter(&axes::linear_label)
         .disable_mesh()
         .draw()
         .map_err(text)?;
@@ -379,14 +382,18 @@ fn boundary<B: DrawingBackend>(area: DrawingArea<B, Shift>, model: &Mlp, table: 
             Rectangle::new([corner, (corner.0 + dx, corner.1 + dy)], shade(values[k]).filled())
         }))
         .map_err(text)?;
+    // Large markers for a truth table's few rows; small ones for hundreds of points, which would
+    // otherwise hide the boundary they are drawn on.
+    let radius = if table.rows() <= 16 { 9 } else { 3 };
     let points = (0..table.rows()).map(|row| {
         let (input, target) = (table.input_row(row), table.target_row(row)[0]);
         let at = (input[0] as f64, input[1] as f64);
         // Darker than the plane's colours, so that a point shows on a plane of its own colour.
         let fill = if target >= 0.5 { RGBColor(200, 90, 0) } else { RGBColor(0, 60, 130) };
         EmptyElement::at(at)
-            + Circle::new((0, 0), 9, fill.filled())
-            + Circle::new((0, 0), 9, WHITE.stroke_width(2))
+            + Circle::new((0, 0), radius, fill.filled())
+            // A white ring sets a large marker off the plane; on a small one it would hide the fill.
+            + Circle::new((0, 0), radius, if radius > 4 { WHITE.stroke_width(2) } else { fill.stroke_width(1) })
     });
     chart.draw_series(points).map_err(text)?;
     area.present().map_err(text)
