@@ -43,6 +43,9 @@ pub struct Summary {
     /// What the outputs are, and so which measures fit them.
     #[serde(default)]
     pub task: Task,
+    /// A regression's fit on the validation rows, every one of them.
+    #[serde(default)]
+    pub regression: Option<Fit>,
     /// The newest complete checkpoint, the one `--resume` would continue from.
     pub last_checkpoint: Option<usize>,
     /// SHA-256 of model.bpk as written: `predict` refuses a file that no longer matches.
@@ -69,6 +72,32 @@ pub enum StoppedBy {
     NumEpochs,
     /// The loss became NaN or infinite.
     Diverged,
+}
+
+/// How well a regression fits: root mean squared and mean absolute error in the targets' own
+/// units, and R² (1 is a perfect fit, 0 no better than always answering the mean), over every
+/// output of every validation row.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fit {
+    pub rmse: f64,
+    pub mae: f64,
+    pub r2: f64,
+}
+
+impl Fit {
+    /// The fit of `outputs` to `targets` (both row-major, the same length).
+    pub fn of(outputs: &[f32], targets: &[f32]) -> Fit {
+        let n = targets.len().max(1) as f64;
+        let pairs = || outputs.iter().zip(targets).map(|(&o, &t)| (o as f64, t as f64));
+        let mean = targets.iter().map(|&t| t as f64).sum::<f64>() / n;
+        let squared: f64 = pairs().map(|(o, t)| (o - t).powi(2)).sum();
+        let spread: f64 = targets.iter().map(|&t| (t as f64 - mean).powi(2)).sum();
+        Fit {
+            rmse: (squared / n).sqrt(),
+            mae: pairs().map(|(o, t)| (o - t).abs()).sum::<f64>() / n,
+            r2: if spread > 0.0 { 1.0 - squared / spread } else { f64::NAN },
+        }
+    }
 }
 
 /// What a network's outputs are: the measures that fit them differ.
@@ -167,6 +196,7 @@ impl Summary {
             }),
             num_epochs: config.training.num_epochs,
             patience: config.training.patience,
+            regression: None,
             task: match config.model.output_activation {
                 OutputActivation::Sigmoid => Task::Binary,
                 OutputActivation::Softmax => Task::Classes,
@@ -198,7 +228,10 @@ impl Summary {
         match self.task {
             Task::Binary => format!("the largest error is {:.4}", self.max_error),
             Task::Classes => format!("validation accuracy {:.1}%", 100.0 * self.valid_accuracy),
-            Task::Regression => format!("validation RMSE {:.4}", self.final_loss.sqrt()),
+            Task::Regression => match self.regression {
+                Some(fit) => format!("validation RMSE {:.4}, MAE {:.4}, R² {:.4}", fit.rmse, fit.mae, fit.r2),
+                None => format!("validation RMSE {:.4}", self.final_loss.sqrt()),
+            },
         }
     }
 
@@ -311,4 +344,19 @@ impl Summary {
 /// Numbers separated by spaces, with `decimals` decimals.
 pub fn join(values: &[f32], decimals: usize) -> String {
     values.iter().map(|v| format!("{v:.decimals$}")).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Fit;
+
+    #[test]
+    fn a_perfect_fit_has_r2_one_and_answering_the_mean_has_r2_zero() {
+        let targets = [1.0, 2.0, 3.0, 6.0];
+        assert_eq!(Fit::of(&targets, &targets), Fit { rmse: 0.0, mae: 0.0, r2: 1.0 });
+        let mean = Fit::of(&[3.0; 4], &targets);
+        assert_eq!(mean.r2, 0.0);
+        assert_eq!(mean.mae, 1.5);
+        assert!((mean.rmse - 3.5f64.sqrt()).abs() < 1e-12);
+    }
 }

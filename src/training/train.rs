@@ -14,7 +14,7 @@ use crate::run::metrics::{EpochRow, MetricsCsv, create_csv, open_events};
 use crate::run::pictures;
 use crate::run::report_html::{self, Live, Page};
 use crate::run::resume::{self, Plan, Resumed, Saves, Start};
-use crate::run::summary::{StoppedBy, Summary};
+use crate::run::summary::{Fit, StoppedBy, Summary, Task};
 use crate::training::measures::StepOutput;
 use crate::training::optim::{optimizer, schedule};
 use crate::training::progress::{Progress, Silent, Style};
@@ -163,7 +163,7 @@ pub fn train(
     let mut learning = config.clone();
     learning.training.num_epochs = stop_at.unwrap_or(config.training.num_epochs);
     let learned = learn(&learning, data, &device, start, Style::for_stderr(options.quiet), started)?;
-    let Learned { model, rows, end, before, table } = learned;
+    let Learned { model, rows, end, before, table, valid } = learned;
 
     // Ctrl-C during the last epoch still lets the run finish: nothing is left to resume.
     if let Some((epoch, Ending::Interrupted)) = end
@@ -184,6 +184,9 @@ pub fn train(
     let after = outputs(&model, &table, &device)?;
     let elapsed = started.elapsed().as_secs_f64();
     let mut summary = Summary::new(&config, &table, before, after, &rows, stopped_by(end), elapsed);
+    if summary.task == Task::Regression {
+        summary.regression = Some(Fit::of(&all_outputs(&model, &valid, &device)?, &valid.targets));
+    }
     summary.model_sha256 =
         std::fs::read(run.model()).ok().filter(|_| !diverged).map(|b| crate::checksum::sha256(&b));
     summary.last_checkpoint = crate::run::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
@@ -236,6 +239,8 @@ pub struct Learned {
     /// Every row's output from the initial weights.
     pub before: Vec<f32>,
     pub table: Arc<Table>,
+    /// The rows validated on (the training rows, for a truth table).
+    pub valid: Arc<Table>,
 }
 
 /// One run of Burn's Learner on `device`, from `start` to `num_epochs` or an early end,
@@ -318,7 +323,7 @@ pub fn learn(
 
     let looped = epoch_loop.take().expect("the epoch loop ran");
     failed(result.error.map(|e| e.to_string()), &looped, run.as_ref())?;
-    Ok(Learned { model: result.model, rows: looped.rows, end: looped.end, before, table })
+    Ok(Learned { model: result.model, rows: looped.rows, end: looped.end, before, table, valid: valid_table })
 }
 
 /// The error that stopped training, if one did: Burn's, the epoch loop's, or a write that
@@ -361,6 +366,17 @@ fn fresh(config: &Config, run: &RunDir) -> Result<Resumed, Failure> {
     let saves = Saves { metrics, events, manifests, saved: Vec::new() };
     let start = Start { saves: Some(saves), ..Start::in_memory() };
     Ok(Resumed { start, config: config.clone(), stop_at: None, skipped: Vec::new() })
+}
+
+/// The network's answer for every row of `table`, row-major, 1,000 rows at a time.
+fn all_outputs(model: &Mlp, table: &Table, device: &Device) -> Result<Vec<f32>, Failure> {
+    let mut all = Vec::with_capacity(table.targets.len());
+    for start in (0..table.rows()).step_by(1000) {
+        let rows: Vec<usize> = (start..table.rows().min(start + 1000)).collect();
+        let data = model.forward(table.batch(&rows, device).inputs).into_data();
+        all.extend(data.iter::<f32>());
+    }
+    Ok(all)
 }
 
 /// The network's answer for the rows summary.json lists, row-major.

@@ -208,7 +208,14 @@ fn a_regression_is_measured_by_its_rmse_not_by_an_accuracy() {
     assert_eq!(summary["task"], "regression");
     assert_eq!(summary["stopped_by"], "num_epochs");
     let report = super::stdout(&out);
-    let rmse = summary["final_loss"].as_f64().unwrap().sqrt();
-    assert!(report.contains(&format!("validation RMSE {rmse:.4}")), "{report}");
+    // RMSE, MAE and R² over every validation row; the RMSE is the square root of the
+    // validation MSE that metrics.csv holds.
+    let fit = &summary["regression"];
+    let (rmse, mae, r2) =
+        (fit["rmse"].as_f64().unwrap(), fit["mae"].as_f64().unwrap(), fit["r2"].as_f64().unwrap());
+    let from_loss = summary["final_loss"].as_f64().unwrap().sqrt();
+    assert!((rmse - from_loss).abs() <= 1e-4 * from_loss.max(1.0), "{rmse} vs {from_loss}");
+    assert!(mae <= rmse && r2 <= 1.0, "{fit}");
+    assert!(report.contains(&format!("validation RMSE {rmse:.4}, MAE {mae:.4}, R² {r2:.4}")), "{report}");
     assert!(!report.contains("accuracy"), "{report}");
 }
