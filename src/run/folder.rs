@@ -141,6 +141,18 @@ impl RunDir {
             .collect()
     }
 
+    /// The names in the folder a user would look at, sorted: no hidden files (`.lock`) and no
+    /// leftovers of interrupted writes (`*.tmp`). Empty for a folder that cannot be read.
+    pub fn listing(&self) -> Vec<String> {
+        let entries = std::fs::read_dir(&self.root).into_iter().flatten().flatten();
+        let mut names: Vec<String> = entries
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| !name.starts_with('.') && !name.ends_with(".tmp"))
+            .collect();
+        names.sort();
+        names
+    }
+
     /// Every picture a run may have.
     pub fn pictures(&self) -> Vec<PathBuf> {
         vec![self.loss_svg(), self.loss_png(), self.boundary_png(), self.layers_png()]

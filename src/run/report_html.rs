@@ -271,13 +271,7 @@ fn inline_png(out: &mut String, id: &str, title: &str, path: &std::path::Path) {
 /// The folder's files, with this page and (for a finished run) summary.json, which are written
 /// after the page is made.
 fn artifacts(out: &mut String, run: &RunDir, finished: bool) {
-    let mut files: Vec<String> = std::fs::read_dir(run.path())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| !name.starts_with('.') && !name.ends_with(".tmp"))
-        .collect();
+    let mut files = run.listing();
     for written in ["report.html", "summary.json"].iter().take(if finished { 2 } else { 1 }) {
         if !files.iter().any(|f| f == written) {
             files.push(written.to_string());

@@ -325,17 +325,11 @@ impl Summary {
             }
         }
         // What the folder holds, as listed now: data.json and boundary.png only for some runs.
-        let mut files: Vec<String> = std::fs::read_dir(run_folder)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|name| !name.starts_with('.') && !name.ends_with(".tmp"))
-                    .map(|name| if name == "checkpoint" { name + "/" } else { name })
-                    .collect()
-            })
-            .unwrap_or_default();
-        files.sort();
+        let files: Vec<String> = crate::run::folder::RunDir::at(std::path::Path::new(run_folder))
+            .listing()
+            .into_iter()
+            .map(|name| if name == "checkpoint" { name + "/" } else { name })
+            .collect();
         let _ = writeln!(out, "artifacts: {run_folder}/ ({})", files.join(", "));
         out
     }
