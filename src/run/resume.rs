@@ -48,6 +48,23 @@ pub struct Saves {
     pub saved: Vec<usize>,
 }
 
+impl Saves {
+    /// The saves of the run in `run` under `config` (written as `config_toml`), continuing
+    /// after `rows` with metrics.csv open at their end and checkpoints `saved`: the TensorBoard
+    /// events are cut back to the same rows.
+    pub fn open(
+        run: &RunDir,
+        (config, config_toml): (&Config, &str),
+        (metrics, rows): (std::fs::File, &[EpochRow]),
+        saved: Vec<usize>,
+    ) -> Result<Saves, Failure> {
+        let manifests = Manifests::new(run.clone(), config_toml, config.seed, config.training.tolerance);
+        let events =
+            open_events(&run.tensorboard_events(), config.layers(), rows).map_err(Failure::runtime)?;
+        Ok(Saves { metrics, events, manifests, saved })
+    }
+}
+
 /// A run in its folder, ready to train: a new one, or one continuing after its checkpoint.
 pub struct Resumed {
     pub start: Start,
@@ -134,10 +151,7 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
     saved.reverse();
     // Finishing trains no epoch: the run ends where its checkpoint is.
     let stop_at = done.map(|_| epoch);
-    let manifests = Manifests::new(run.clone(), &config_toml, config.seed, config.training.tolerance);
-    let events =
-        open_events(&run.tensorboard_events(), config.layers(), &cut.rows).map_err(Failure::runtime)?;
-    let saves = Saves { metrics, events, manifests, saved };
+    let saves = Saves::open(run, (&config, &config_toml), (metrics, &cut.rows), saved)?;
     let start = Start { epoch, rows: cut.rows, config_epoch, saves: Some(saves) };
     Ok(Plan::Continue(Box::new(Resumed { start, config, stop_at, skipped: found.skipped })))
 }

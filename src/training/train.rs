@@ -8,9 +8,9 @@ use crate::data::table::{Table, XyBatch, XyLoader};
 use crate::failure::Failure;
 use crate::model::mlp::Mlp;
 use crate::run::atomic::write_atomic;
-use crate::run::checkpoint::{Manifests, SafeCheckpointer};
+use crate::run::checkpoint::SafeCheckpointer;
 use crate::run::folder::{Part, RunDir};
-use crate::run::metrics::{EpochRow, MetricsCsv, create_csv, open_events};
+use crate::run::metrics::{EpochRow, MetricsCsv, create_csv};
 use crate::run::pictures;
 use crate::run::report_html::{self, Live, Page};
 use crate::run::resume::{self, Plan, Resumed, Saves, Start};
@@ -361,9 +361,7 @@ fn fresh(config: &Config, run: &RunDir) -> Result<Resumed, Failure> {
         write_atomic(&run.data_schema(), json.as_bytes()).map_err(Failure::runtime)?;
     }
     let metrics = create_csv(&run.metrics(), config.layers()).map_err(Failure::runtime)?;
-    let manifests = Manifests::new(run.clone(), &config_toml, config.seed, config.training.tolerance);
-    let events = open_events(&run.tensorboard_events(), config.layers(), &[]).map_err(Failure::runtime)?;
-    let saves = Saves { metrics, events, manifests, saved: Vec::new() };
+    let saves = Saves::open(run, (config, &config_toml), (metrics, &[]), Vec::new())?;
     let start = Start { saves: Some(saves), ..Start::in_memory() };
     Ok(Resumed { start, config: config.clone(), stop_at: None, skipped: Vec::new() })
 }
