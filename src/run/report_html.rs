@@ -146,7 +146,7 @@ pub fn write_sweep(
 pub fn html(page: &Page) -> String {
     let mut out = head(page.name, page.summary.is_none() && page.stopped.is_none());
     outcome(&mut out, page);
-    curves(&mut out, page.rows, page.summary.and_then(|s| s.converged_epoch));
+    curves(&mut out, page);
     if let Some(summary) = page.summary {
         predictions(&mut out, summary);
         diagnosis(&mut out, summary);
@@ -200,9 +200,13 @@ fn outcome(out: &mut String, page: &Page) {
     let _ = writeln!(out, "</section>");
 }
 
-fn curves(out: &mut String, rows: &[EpochRow], converged: Option<usize>) {
+/// The curves: a finished run's own loss.svg, drawn from every epoch just before this page;
+/// drawn here from the rows given for a run in progress (or a folder that lost its loss.svg).
+fn curves(out: &mut String, page: &Page) {
     let _ = writeln!(out, "<section id=\"curves\">\n<h2>Loss, accuracy and learning rate</h2>");
-    match pictures::loss_svg(rows, converged) {
+    let drawn = std::fs::read_to_string(page.run.loss_svg()).ok().filter(|_| page.summary.is_some());
+    let converged = page.summary.and_then(|s| s.converged_epoch);
+    match drawn.map_or_else(|| pictures::loss_svg(page.rows, converged), Ok) {
         // The SVG's own text, without its XML declaration: an inline <svg> element.
         Ok(svg) => out.push_str(svg.find("<svg").map_or("", |at| &svg[at..])),
         Err(why) => {
