@@ -13,15 +13,13 @@ use std::path::Path;
 pub fn html(folder: &Path) -> Result<String, Failure> {
     let run = RunDir::at(folder);
     let config = load_run_config(&run)?;
-    let config_toml = std::fs::read_to_string(run.config()).unwrap_or_else(|_| config.to_toml());
     let rows = read_rows(&run.metrics(), config.layers()).map_err(Failure::usage)?;
     let summary = Summary::read(&run.summary()).map_err(Failure::usage)?;
     let last = rows.last().map_or(0, |r| r.epoch);
     let unfinished =
         format!("not finished: metrics.csv ends at epoch {last}; continue the run with --resume");
     let stopped = summary.is_none().then_some(unfinished.as_str());
-    let (name, summary) = (config.name(), summary.as_ref());
-    let page = Page { run: &run, name, config_toml: &config_toml, rows: &rows, summary, stopped };
+    let page = Page { run: &run, config: &config, rows: &rows, summary: summary.as_ref(), stopped };
     report_html::write(&page).map_err(Failure::runtime)?;
     Ok(format!("report: {}\n", run.report_html().display()))
 }

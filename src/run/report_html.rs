@@ -5,6 +5,7 @@
 //! artifacts. While a run trains, a page without a summary is written every few seconds and
 //! reloads itself; the finished run's page does not.
 
+use crate::config::Config;
 use crate::run::atomic::write_atomic;
 use crate::run::folder::RunDir;
 use crate::run::metrics::EpochRow;
@@ -22,8 +23,9 @@ const LISTED: usize = 50;
 /// What the page shows: the run so far (`summary` is `None` while it trains).
 pub struct Page<'a> {
     pub run: &'a RunDir,
-    pub name: &'a str,
-    pub config_toml: &'a str,
+    /// The run's config: the page shows its config.toml (with the history of its resumes),
+    /// or this config's TOML where the file cannot be read.
+    pub config: &'a Config,
     pub rows: &'a [EpochRow],
     pub summary: Option<&'a Summary>,
     /// Why a run without a summary no longer trains (interrupted, killed): then the page says
@@ -36,8 +38,7 @@ pub struct Page<'a> {
 /// fourth, ... one, so that neither memory nor drawing grows with the run.
 pub struct Live {
     run: RunDir,
-    name: String,
-    config_toml: String,
+    config: Config,
     rows: Vec<EpochRow>,
     stride: usize,
     written: std::time::Instant,
@@ -48,12 +49,10 @@ pub const LIVE_ROWS: usize = 2000;
 
 impl Live {
     /// For the run in `run`, continuing after `earlier` rows (none for a new run).
-    pub fn new(run: RunDir, name: &str, earlier: &[EpochRow]) -> Live {
-        let config_toml = std::fs::read_to_string(run.config()).unwrap_or_default();
+    pub fn new(run: RunDir, config: &Config, earlier: &[EpochRow]) -> Live {
         let mut live = Live {
             run,
-            name: name.into(),
-            config_toml,
+            config: config.clone(),
             rows: Vec::new(),
             stride: 1,
             written: std::time::Instant::now(),
@@ -78,14 +77,8 @@ impl Live {
     pub fn epoch(&mut self, row: &EpochRow) {
         self.keep(row);
         if self.written.elapsed().as_secs() >= LIVE_SECONDS {
-            let page = Page {
-                run: &self.run,
-                name: &self.name,
-                config_toml: &self.config_toml,
-                rows: &self.rows,
-                summary: None,
-                stopped: None,
-            };
+            let page =
+                Page { run: &self.run, config: &self.config, rows: &self.rows, summary: None, stopped: None };
             let _ = write(&page);
             self.written = std::time::Instant::now();
         }
@@ -144,7 +137,7 @@ pub fn write_sweep(
 
 /// The page's text.
 pub fn html(page: &Page) -> String {
-    let mut out = head(page.name, page.summary.is_none() && page.stopped.is_none());
+    let mut out = head(page.config.name(), page.summary.is_none() && page.stopped.is_none());
     outcome(&mut out, page);
     curves(&mut out, page);
     if let Some(summary) = page.summary {
@@ -155,7 +148,7 @@ pub fn html(page: &Page) -> String {
     let _ = write!(
         out,
         "<section id=\"config\">\n<h2>Config</h2>\n<pre>{}</pre>\n</section>\n",
-        escape(page.config_toml)
+        escape(&std::fs::read_to_string(page.run.config()).unwrap_or_else(|_| page.config.to_toml()))
     );
     artifacts(&mut out, page.run, page.summary.is_some());
     out.push_str("</body>\n</html>\n");

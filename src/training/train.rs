@@ -213,8 +213,7 @@ fn page(
     summary: Option<&Summary>,
     stopped: Option<&str>,
 ) -> Result<(), String> {
-    let config_toml = std::fs::read_to_string(run.config()).unwrap_or_else(|_| config.to_toml());
-    report_html::write(&Page { run, name: config.name(), config_toml: &config_toml, rows, summary, stopped })
+    report_html::write(&Page { run, config, rows, summary, stopped })
 }
 
 /// Why a run ended, in summary.json's words.
@@ -304,7 +303,7 @@ pub fn learn(
     if start.epoch > 0 {
         training = training.checkpoint(start.epoch);
     }
-    let live = run.as_ref().map(|run| Live::new(run.clone(), config.name(), &start.rows));
+    let live = run.as_ref().map(|run| Live::new(run.clone(), config, &start.rows));
     let epoch_loop = Arc::new(EpochLoop::new(LoopStart {
         live,
         rows: start.rows,
