@@ -14,7 +14,7 @@ use crate::run::metrics::{EpochRow, MetricsCsv, create_csv};
 use crate::run::pictures;
 use crate::run::report_html::{self, Live, Page};
 use crate::run::resume::{self, Plan, Resumed, Saves, Start};
-use crate::run::summary::{Fit, StoppedBy, Summary, Task};
+use crate::run::summary::{Fit, LISTED_ROWS, StoppedBy, Summary, Task};
 use crate::training::measures::StepOutput;
 use crate::training::optim::{optimizer, schedule};
 use crate::training::progress::{Progress, Silent, Style};
@@ -181,11 +181,11 @@ pub fn train(
         let saved = model.clone().save_file(&model_path);
         saved.map_err(|e| Failure::runtime(format!("cannot write {}: {e}", model_path.display())))?;
     }
-    let after = outputs(&model, &table, &device)?;
+    let after = outputs(&model, &table, LISTED_ROWS, &device)?;
     let elapsed = started.elapsed().as_secs_f64();
     let mut summary = Summary::new(&config, &table, before, after, &rows, stopped_by(end), elapsed);
     if summary.task == Task::Regression {
-        summary.regression = Some(Fit::of(&all_outputs(&model, &valid, &device)?, &valid.targets));
+        summary.regression = Some(Fit::of(&outputs(&model, &valid, valid.rows(), &device)?, &valid.targets));
     }
     summary.model_sha256 =
         std::fs::read(run.model()).ok().filter(|_| !diverged).map(|b| crate::checksum::sha256(&b));
@@ -256,7 +256,7 @@ pub fn learn(
     // Built on the autodiff device: weights made from data are tracked only if they start there.
     let autodiff = device.clone().autodiff();
     let model = Mlp::from_config(config, &autodiff);
-    let before = outputs(&model.valid(), &table, device)?;
+    let before = outputs(&model.valid(), &table, LISTED_ROWS, device)?;
     // Unset only in a config not resolved yet: full batch, as the resolved one says.
     let batch_size = config.training.batch_size.unwrap_or(table.rows()).max(1);
     let steps_per_epoch = table.rows().div_ceil(batch_size);
@@ -365,22 +365,22 @@ fn fresh(config: &Config, run: &RunDir) -> Result<Resumed, Failure> {
     Ok(Resumed { start, config: config.clone(), stop_at: None, skipped: Vec::new() })
 }
 
-/// The network's answer for every row of `table`, row-major, 1,000 rows at a time.
-fn all_outputs(model: &Mlp, table: &Table, device: &Device) -> Result<Vec<f32>, Failure> {
-    let mut all = Vec::with_capacity(table.targets.len());
-    for start in (0..table.rows()).step_by(1000) {
-        let rows: Vec<usize> = (start..table.rows().min(start + 1000)).collect();
-        let data = model.forward(table.batch(&rows, device).inputs).into_data();
-        all.extend(data.iter::<f32>());
+/// Rows answered in one forward pass at the end of a run: as many as summary.json lists, so
+/// that its rows take one pass, as before a regression's whole validation set was measured.
+const ANSWER_BATCH: usize = LISTED_ROWS;
+
+/// The network's answer for the first `rows` rows of `table`, row-major, [`ANSWER_BATCH`] rows
+/// at a time, so that a large validation set is not held in one pass.
+fn outputs(model: &Mlp, table: &Table, rows: usize, device: &Device) -> Result<Vec<f32>, Failure> {
+    let rows = rows.min(table.rows());
+    let mut all = Vec::with_capacity(rows * table.target_width);
+    for start in (0..rows).step_by(ANSWER_BATCH) {
+        let batch: Vec<usize> = (start..rows.min(start + ANSWER_BATCH)).collect();
+        let data = model.forward(table.batch(&batch, device).inputs).into_data();
+        let values = data
+            .try_to_vec::<f32>()
+            .map_err(|e| Failure::runtime(format!("cannot read the network's outputs: {e:?}")))?;
+        all.extend(values);
     }
     Ok(all)
-}
-
-/// The network's answer for the rows summary.json lists, row-major.
-fn outputs(model: &Mlp, table: &Table, device: &Device) -> Result<Vec<f32>, Failure> {
-    let all: Vec<usize> = (0..table.rows().min(crate::run::summary::LISTED_ROWS)).collect();
-    let batch = table.batch(&all, device);
-    let data = model.forward(batch.inputs).into_data();
-    data.try_to_vec::<f32>()
-        .map_err(|e| Failure::runtime(format!("cannot read the network's outputs: {e:?}")))
 }
