@@ -121,12 +121,18 @@ impl MetricsCsv {
 /// early); an error only for a file that is not gatenet's.
 pub fn read_rows(path: &Path, layers: usize) -> Result<Vec<EpochRow>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(rows_after_header(&text, path, layers)?.map_while(EpochRow::parse).collect())
+}
+
+/// The lines of metrics.csv's text after its header, once the header is gatenet's for a net of
+/// `layers` Linear layers.
+fn rows_after_header<'a>(text: &'a str, path: &Path, layers: usize) -> Result<std::str::Lines<'a>, String> {
     let mut lines = text.lines();
     let header = EpochRow::header(layers);
     if lines.next() != Some(header.as_str()) {
         return Err(format!("{}: the first line is not gatenet's header `{header}`", path.display()));
     }
-    Ok(lines.map_while(EpochRow::parse).collect())
+    Ok(lines)
 }
 
 /// The run's TensorBoard events for a net with `layers` Linear layers, continuing after `rows`
@@ -162,12 +168,8 @@ impl CutCsv {
     pub fn read(path: &Path, epoch: usize, layers: usize) -> Result<CutCsv, String> {
         let shown = path.display();
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-        let mut lines = text.lines();
-        let header = EpochRow::header(layers);
-        if lines.next() != Some(header.as_str()) {
-            return Err(format!("{shown}: the first line is not gatenet's header `{header}`"));
-        }
-        let mut kept = header + "\n";
+        let lines = rows_after_header(&text, path, layers)?;
+        let mut kept = EpochRow::header(layers) + "\n";
         let mut rows = Vec::new();
         for (i, line) in lines.take(epoch).enumerate() {
             match EpochRow::parse(line) {
