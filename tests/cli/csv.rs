@@ -291,6 +291,12 @@ fn an_integer_class_column_trains_as_classes_when_the_config_says_so() {
     }
     std::fs::write(dir.path().join("digits.csv"), text).unwrap();
     let base = "[data]\ncsv = \"digits.csv\"\ntargets = [\"digit\"]\n";
+    // `classes` is a CSV key: a truth table is refused naming it.
+    let gate = config_file(dir.path(), "gate.toml", "[data]\ngate = \"or\"\nclasses = true\n");
+    assert_refused(
+        &gatenet(&["check", gate.to_str().unwrap()], dir.path()),
+        &["gate.toml:3", "data.classes", "`csv` data"],
+    );
     // Numbers alone are a regression target, and cross-entropy on them says what to set.
     let plain =
         config_file(dir.path(), "plain.toml", &format!("{base}[model]\noutput_activation = \"softmax\"\n"));
