@@ -36,6 +36,19 @@ impl Ranged for EpochAxis {
     }
 }
 
+/// The finite range of some values, widened when flat; `floor` keeps log scales above zero.
+pub fn span(values: impl Iterator<Item = f64>, floor: f64) -> (f64, f64) {
+    let (low, high) = values
+        .filter(|v| v.is_finite())
+        .map(|v| v.max(floor))
+        .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(v), h.max(v)));
+    match (low, high) {
+        (l, h) if l > h => (floor.max(1e-3), 1.0),
+        (l, h) if l == h => (l / 2.0, h * 2.0 + floor),
+        (l, h) => (l, h),
+    }
+}
+
 /// Share of an axis added at each end.
 const PAD: f64 = 0.03;
 
@@ -86,8 +99,38 @@ fn log_ticks(low: f64, high: f64) -> Vec<f64> {
 
 /// A linear axis's label with one decimal, never `-0.0` (a value just below zero rounds to it).
 pub fn linear_label(value: &f64) -> String {
-    let rounded = (value * 10.0).round() / 10.0 + 0.0;
-    format!("{rounded:.1}")
+    label_with(*value, 1)
+}
+
+/// The decimals a linear axis from `low` to `high` needs for its labels to differ, at about ten
+/// ticks: none for 20 to 220 (`20`, `40`), one for -0.3 to 1.3, two for 0.31 to 0.47.
+pub fn decimals(low: f64, high: f64) -> usize {
+    let step = (high - low).abs() / 10.0;
+    if !(step.is_finite() && step > 0.0) {
+        return 1;
+    }
+    (-step.log10().floor()).clamp(0.0, 6.0) as usize
+}
+
+/// At most `most` round ticks (steps of 1, 2 or 5 times a power of ten) from `low` to `high`.
+pub fn linear_ticks(low: f64, high: f64, most: usize) -> Vec<f64> {
+    let span = high - low;
+    if !(span.is_finite() && span > 0.0) {
+        return vec![low];
+    }
+    let step = (-20..20)
+        .flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(k)))
+        .find(|step| span / step < most as f64)
+        .unwrap_or(span);
+    let first = (low / step).ceil() as i64;
+    (first..).map(|i| i as f64 * step).take_while(|t| *t <= high + step * 1e-9).collect()
+}
+
+/// `value` with `decimals` decimals, never `-0.0`.
+pub fn label_with(value: f64, decimals: usize) -> String {
+    let scale = 10f64.powi(decimals as i32);
+    let rounded = (value * scale).round() / scale + 0.0;
+    format!("{rounded:.decimals$}")
 }
 
 /// A log axis's label: `1e-3`, `5e-2`, `1.5e-1`.
@@ -140,5 +183,9 @@ mod tests {
         assert_eq!(log_label(&0.05), "5e-2");
         assert_eq!(linear_label(&-0.04), "0.0");
         assert_eq!(linear_label(&-0.06), "-0.1");
+        assert_eq!((decimals(20.0, 220.0), decimals(-0.3, 1.3), decimals(0.31, 0.47)), (0, 1, 2));
+        assert_eq!(label_with(-0.001, 2), "0.00");
+        assert_eq!(linear_ticks(0.0, 1.0, 6), [0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
+        assert_eq!(linear_ticks(0.3, 4.7, 6), [1.0, 2.0, 3.0, 4.0]);
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod atomic;
 pub mod axes;
+pub mod boundary;
+pub mod canvas;
 pub mod changes;
 pub mod checkpoint;
 pub mod diagnosis;

@@ -1,22 +1,19 @@
 //! The pictures of a run, drawn from its whole history at the end of every run (a resumed run
 //! redraws them from epoch 1): `loss.svg` and `loss.png` (loss on a log scale, accuracy,
-//! learning rate), `boundary.png` (the network's output over the input square, with the
-//! training points on top) and `layers.png` (per-layer gradient and weight norms).
+//! learning rate), `boundary.png` (boundary.rs: the network's output over the input square,
+//! with the training points on top) and `layers.png` (per-layer gradient and weight norms).
 
+use crate::config::Config;
 use crate::data::table::Table;
 use crate::model::mlp::Mlp;
-use crate::run::atomic::write_atomic;
-use crate::run::axes::{self, EpochAxis, LogAxis};
+use crate::run::axes::{self, EpochAxis, LogAxis, span};
+use crate::run::boundary::{self, Plane};
+use crate::run::canvas::{Result, fonts, png, svg, text};
 use crate::run::folder::RunDir;
 use crate::run::metrics::EpochRow;
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ColorType, ImageEncoder};
+use crate::run::summary::Task;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
-use plotters::style::{FontStyle, register_font};
-use std::sync::Once;
-
-pub(crate) type Result<T> = std::result::Result<T, String>;
 
 /// Draws every picture of the run into its folder: loss.png on a second thread while this
 /// one draws the others (the two PNGs of a run cost about the same; 2 cores: about half the
@@ -25,19 +22,21 @@ pub fn draw(
     run: &RunDir,
     rows: &[EpochRow],
     converged_epoch: Option<usize>,
-    layers: usize,
+    config: &Config,
     model: &Mlp,
     table: &Table,
 ) -> Result<()> {
     fonts();
+    let (layers, task) = (config.layers(), Task::of(config));
     std::thread::scope(|scope| {
         let loss_png =
-            scope.spawn(|| png(&run.loss_png(), (900, 900), |area| loss(area, rows, converged_epoch)));
+            scope.spawn(|| png(&run.loss_png(), (900, 900), |area| loss(area, rows, converged_epoch, task)));
         let others = (|| {
-            svg(&run.loss_svg(), (900, 900), |area| loss(area, rows, converged_epoch))?;
+            svg(&run.loss_svg(), (900, 900), |area| loss(area, rows, converged_epoch, task))?;
             png(&run.layers_png(), (900, 600), |area| layer_norms(area, rows, layers))?;
             if table.input_width == 2 {
-                png(&run.boundary_png(), (600, 600), |area| boundary(area, model, table))?;
+                let plane = Plane::of(config, table);
+                png(&run.boundary_png(), (600, 600), |area| boundary::draw(area, model, table, &plane))?;
             }
             Ok(())
         })();
@@ -48,51 +47,11 @@ pub fn draw(
 }
 
 /// loss.svg's picture as SVG text, from the rows so far: for report.html, which inlines it.
-pub fn loss_svg(rows: &[EpochRow], converged_epoch: Option<usize>) -> Result<String> {
+pub fn loss_svg(rows: &[EpochRow], converged_epoch: Option<usize>, task: Task) -> Result<String> {
     fonts();
     let mut text = String::new();
-    loss(SVGBackend::with_string(&mut text, (900, 900)).into_drawing_area(), rows, converged_epoch)?;
+    loss(SVGBackend::with_string(&mut text, (900, 900)).into_drawing_area(), rows, converged_epoch, task)?;
     Ok(text)
-}
-
-/// Draws a picture in memory and writes it as a PNG, whole or not at all. The encoding is
-/// plotters' own (fast deflate, adaptive filter), measured against the others on the OR run's
-/// pictures (callgrind, whole process; sizes of loss, layers and boundary.png): adaptive 153M
-/// instructions, 218 + 151 + 45 KB; `Sub` 128M for twice the bytes; no filter 178M for 5 to 20
-/// times; default deflate 490M or more for a quarter of the bytes.
-pub(crate) fn png(
-    path: &std::path::Path,
-    (width, height): (u32, u32),
-    picture: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
-) -> Result<()> {
-    let fail = |e: String| format!("cannot draw {}: {e}", path.display());
-    let mut pixels = vec![0u8; width as usize * height as usize * 3];
-    picture(BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area()).map_err(fail)?;
-    let mut bytes = Vec::new();
-    PngEncoder::new_with_quality(&mut bytes, CompressionType::Fast, FilterType::Adaptive)
-        .write_image(&pixels, width, height, ColorType::Rgb8)
-        .map_err(|e| fail(e.to_string()))?;
-    write_atomic(path, &bytes)
-}
-
-/// Draws a picture as SVG text and writes it.
-fn svg(
-    path: &std::path::Path,
-    size: (u32, u32),
-    picture: impl FnOnce(DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>,
-) -> Result<()> {
-    let mut text = String::new();
-    picture(SVGBackend::with_string(&mut text, size).into_drawing_area())
-        .map_err(|e| format!("cannot draw {}: {e}", path.display()))?;
-    write_atomic(path, text.as_bytes())
-}
-
-/// Text needs a font: DejaVu Sans, embedded, so that no system font is needed.
-pub(crate) fn fonts() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let _ = register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
-    });
 }
 
 /// Draws a line with its legend entry.
@@ -115,33 +74,17 @@ where
     Ok(())
 }
 
-pub(crate) fn text<E: std::fmt::Debug>(e: E) -> String {
-    format!("{e:?}")
-}
-
-/// The finite range of some values, widened when flat; `floor` keeps log scales above zero.
-fn span(values: impl Iterator<Item = f64>, floor: f64) -> (f64, f64) {
-    let (low, high) = values
-        .filter(|v| v.is_finite())
-        .map(|v| v.max(floor))
-        .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(v), h.max(v)));
-    match (low, high) {
-        (l, h) if l > h => (floor.max(1e-3), 1.0),
-        (l, h) if l == h => (l / 2.0, h * 2.0 + floor),
-        (l, h) => (l, h),
-    }
-}
-
 fn loss<B: DrawingBackend>(
     area: DrawingArea<B, Shift>,
     rows: &[EpochRow],
     converged: Option<usize>,
+    task: Task,
 ) -> Result<()> {
     area.fill(&WHITE).map_err(text)?;
     let panels = area.split_evenly((3, 1));
     let last = rows.last().map_or(1, |r| r.epoch).max(2) as f64;
     loss_panel(&panels[0], rows, 1.0..last, converged)?;
-    accuracy_panel(&panels[1], rows, 1.0..last)?;
+    accuracy_panel(&panels[1], rows, 1.0..last, task)?;
     rate_panel(&panels[2], rows, 1.0..last)?;
     area.present().map_err(text)
 }
@@ -203,7 +146,12 @@ const FLOOR: f64 = 1e-12;
 
 /// One of a row's values per epoch, finite ones only, above the floor of the log scales.
 fn series(rows: &[EpochRow], pick: fn(&EpochRow) -> f64) -> impl Iterator<Item = (f64, f64)> + '_ {
-    rows.iter().map(move |r| (r.epoch as f64, pick(r).max(FLOOR))).filter(|(_, v)| v.is_finite())
+    // NaN is filtered before the floor: `NaN.max(FLOOR)` is FLOOR, which drew a diverged run's
+    // NaN as a value near 0.
+    rows.iter()
+        .map(move |r| (r.epoch as f64, pick(r)))
+        .filter(|(_, v)| v.is_finite())
+        .map(|(e, v)| (e, v.max(FLOOR)))
 }
 
 fn loss_panel<B: DrawingBackend>(
@@ -237,32 +185,68 @@ fn loss_panel<B: DrawingBackend>(
     legend_where_empty(&mut chart, &drawn, (epochs.end, low, high))
 }
 
+/// The measures that fit the task: accuracy and the largest error (at most 1) for 0/1 outputs,
+/// train and validation accuracy for classes, the largest error in the targets' units, on a
+/// log scale, for a regression (where "accuracy" means nothing).
 fn accuracy_panel<B: DrawingBackend>(
     panel: &DrawingArea<B, Shift>,
     rows: &[EpochRow],
     epochs: std::ops::Range<f64>,
+    task: Task,
 ) -> Result<()> {
-    let series = |pick| series(rows, pick);
-    // Accuracy and the largest error, both in [0, 1] for 0/1 targets.
-    let (_, top) = span(rows.iter().map(|r| r.max_error), 0.0);
-    let mut chart = frame(panel, "accuracy and largest error")
-        .build_cartesian_2d(axes::epochs(epochs.end), -0.03..top.max(1.0) * 1.05)
-        .map_err(text)?;
+    type Line = (fn(&EpochRow) -> f64, &'static str);
+    let largest: Line = (|r| r.max_error, "largest |output - target| on the validation rows");
+    let (title, y, lines): (&str, &str, [Line; 2]) = match task {
+        Task::Regression => return error_panel(panel, rows, epochs, largest),
+        Task::Classes => (
+            "accuracy",
+            "share of rows classified right",
+            [(|r| r.train_accuracy, "train accuracy"), (|r| r.valid_accuracy, "validation accuracy")],
+        ),
+        Task::Binary => (
+            "validation accuracy and largest error",
+            "share of rows right, or |error|",
+            [(|r| r.valid_accuracy, "validation accuracy"), largest],
+        ),
+    };
+    let (low, high) = (-0.03, 1.05);
+    let mut chart =
+        frame(panel, title).build_cartesian_2d(axes::epochs(epochs.end), low..high).map_err(text)?;
     chart
         .configure_mesh()
         .x_desc("epoch")
+        .y_desc(y)
         .max_light_lines(0)
         .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&axes::linear_label)
         .draw()
         .map_err(text)?;
-    labelled_line(&mut chart, series(|r| r.valid_accuracy), BLUE.to_rgba(), 1, "validation accuracy".into())?;
-    labelled_line(&mut chart, series(|r| r.max_error), RED.to_rgba(), 1, "largest |output - target|".into())?;
-    let (last, height) = (epochs.end, top.max(1.0) * 1.05);
-    let shares = series(|r| r.valid_accuracy)
-        .chain(series(|r| r.max_error))
-        .map(|(x, y)| ((x - 1.0) / (last - 1.0).max(1.0), y / height));
-    legend(&mut chart, axes::emptiest_corner(shares))?;
-    Ok(())
+    for ((pick, label), colour) in lines.into_iter().zip([BLUE, RED]) {
+        labelled_line(&mut chart, series(rows, pick), colour.to_rgba(), 1, label.into())?;
+    }
+    let last = epochs.end;
+    let shares = lines
+        .iter()
+        .flat_map(|&(pick, _)| series(rows, pick))
+        .map(|(x, y)| ((x - 1.0) / (last - 1.0).max(1.0), (y - low) / (high - low)));
+    legend(&mut chart, axes::emptiest_corner(shares))
+}
+
+/// One error measure per epoch, on a log scale.
+fn error_panel<B: DrawingBackend>(
+    panel: &DrawingArea<B, Shift>,
+    rows: &[EpochRow],
+    epochs: std::ops::Range<f64>,
+    (pick, label): (fn(&EpochRow) -> f64, &'static str),
+) -> Result<()> {
+    let (low, high) = span(rows.iter().map(pick), FLOOR);
+    let mut chart = frame(panel, "largest error")
+        .build_cartesian_2d(axes::epochs(epochs.end), axes::log(low, high))
+        .map_err(text)?;
+    epoch_log_mesh(&mut chart, "|output - target| (log scale)")?;
+    let points: Vec<(f64, f64)> = series(rows, pick).collect();
+    labelled_line(&mut chart, points.iter().copied(), RED.to_rgba(), 1, label.into())?;
+    legend_where_empty(&mut chart, &points, (epochs.end, low, high))
 }
 
 fn rate_panel<B: DrawingBackend>(
@@ -305,96 +289,14 @@ fn layer_norms<B: DrawingBackend>(
             let color = Palette99::pick(layer - 1).to_rgba();
             let points = rows
                 .iter()
-                .map(|r| (r.epoch as f64, value(r, layer).max(floor)))
-                .filter(|(_, v)| v.is_finite());
+                .map(|r| (r.epoch as f64, value(r, layer)))
+                .filter(|(_, v)| v.is_finite())
+                .map(|(e, v)| (e, v.max(floor)));
             let points: Vec<(f64, f64)> = points.collect();
             drawn.extend(&points);
             labelled_line(&mut chart, points, color, 2, format!("layer {layer}"))?;
         }
         legend_where_empty(&mut chart, &drawn, (last, low, high))?;
     }
-    area.present().map_err(text)
-}
-
-/// Blue for 0, white for 0.5, orange for 1, as TensorFlow Playground colours its plane.
-fn shade(value: f32) -> RGBColor {
-    let v = if value.is_finite() { value.clamp(0.0, 1.0) } else { 0.5 };
-    let (zero, half, one) = ((8.0, 119.0, 189.0), (245.0, 245.0, 245.0), (245.0, 147.0, 34.0));
-    let mix = |a: (f32, f32, f32), b: (f32, f32, f32), t: f32| {
-        RGBColor((a.0 + (b.0 - a.0) * t) as u8, (a.1 + (b.1 - a.1) * t) as u8, (a.2 + (b.2 - a.2) * t) as u8)
-    };
-    if v < 0.5 { mix(zero, half, v * 2.0) } else { mix(half, one, (v - 0.5) * 2.0) }
-}
-
-fn boundary<B: DrawingBackend>(area: DrawingArea<B, Shift>, model: &Mlp, table: &Table) -> Result<()> {
-    area.fill(&WHITE).map_err(text)?;
-    // The data's square with a margin of a fifth of its side, so that what the network does
-    // just beyond the training points shows too, while the data fills most of the picture.
-    let (x_range, y_range) = {
-        let column = |c: usize| span(table.inputs.iter().skip(c).step_by(2).map(|&v| v as f64), f64::MIN);
-        let ((x0, x1), (y0, y1)) = (column(0), column(1));
-        let (mx, my) = ((x1 - x0).max(1e-6) / 5.0, (y1 - y0).max(1e-6) / 5.0);
-        ((x0 - mx)..(x1 + mx), (y0 - my)..(y1 + my))
-    };
-    let steps = 120usize;
-    let mut grid = Vec::with_capacity(steps * steps * 2);
-    for j in 0..steps {
-        for i in 0..steps {
-            let x = x_range.start + (x_range.end - x_range.start) * (i as f64 + 0.5) / steps as f64;
-            let y = y_range.start + (y_range.end - y_range.start) * (j as f64 + 0.5) / steps as f64;
-            grid.extend([x as f32, y as f32]);
-        }
-    }
-    let device = burn::module::Module::devices(model)[0].clone();
-    let inputs = burn::tensor::Tensor::<2>::from_data(
-        burn::tensor::TensorData::new(grid, [steps * steps, 2]),
-        &device,
-    );
-    let width = table.target_width;
-    let values: Vec<f32> = model.forward(inputs).into_data().iter::<f32>().step_by(width).collect();
-
-    let caption = match width {
-        1 => "network output over the inputs".to_string(),
-        n => format!("network output over the inputs (the first of {n} outputs)"),
-    };
-    let mut chart = ChartBuilder::on(&area)
-        .caption(caption, ("sans-serif", 20))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(40)
-        .build_cartesian_2d(x_range.clone(), y_range.clone())
-        .map_err(text)?;
-    chart
-        .configure_mesh()
-        .x_desc("input 1")
-        .y_desc("input 2")
-        .x_label_formatter(&axes::linear_label)
-        .y_label_formatter(&axes::linear_label)
-        .disable_mesh()
-        .draw()
-        .map_err(text)?;
-    let (dx, dy) =
-        ((x_range.end - x_range.start) / steps as f64, (y_range.end - y_range.start) / steps as f64);
-    chart
-        .draw_series((0..steps * steps).map(|k| {
-            let (i, j) = ((k % steps) as f64, (k / steps) as f64);
-            let corner = (x_range.start + i * dx, y_range.start + j * dy);
-            Rectangle::new([corner, (corner.0 + dx, corner.1 + dy)], shade(values[k]).filled())
-        }))
-        .map_err(text)?;
-    // Large markers for a truth table's few rows; small ones for hundreds of points, which would
-    // otherwise hide the boundary they are drawn on.
-    let radius = if table.rows() <= 16 { 9 } else { 3 };
-    let points = (0..table.rows()).map(|row| {
-        let (input, target) = (table.input_row(row), table.target_row(row)[0]);
-        let at = (input[0] as f64, input[1] as f64);
-        // Darker than the plane's colours, so that a point shows on a plane of its own colour.
-        let fill = if target >= 0.5 { RGBColor(200, 90, 0) } else { RGBColor(0, 60, 130) };
-        EmptyElement::at(at)
-            + Circle::new((0, 0), radius, fill.filled())
-            // A white ring sets a large marker off the plane; on a small one it would hide the fill.
-            + Circle::new((0, 0), radius, if radius > 4 { WHITE.stroke_width(2) } else { fill.stroke_width(1) })
-    });
-    chart.draw_series(points).map_err(text)?;
     area.present().map_err(text)
 }

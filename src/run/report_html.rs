@@ -10,7 +10,7 @@ use crate::run::atomic::write_atomic;
 use crate::run::folder::RunDir;
 use crate::run::metrics::EpochRow;
 use crate::run::pictures;
-use crate::run::summary::Summary;
+use crate::run::summary::{Summary, Task};
 use base64::Engine as _;
 use std::fmt::Write;
 
@@ -199,7 +199,7 @@ fn curves(out: &mut String, page: &Page) {
     let _ = writeln!(out, "<section id=\"curves\">\n<h2>Loss, accuracy and learning rate</h2>");
     let drawn = std::fs::read_to_string(page.run.loss_svg()).ok().filter(|_| page.summary.is_some());
     let converged = page.summary.and_then(|s| s.converged_epoch);
-    match drawn.map_or_else(|| pictures::loss_svg(page.rows, converged), Ok) {
+    match drawn.map_or_else(|| pictures::loss_svg(page.rows, converged, Task::of(page.config)), Ok) {
         // The SVG's own text, without its XML declaration: an inline <svg> element.
         Ok(svg) => out.push_str(svg.find("<svg").map_or("", |at| &svg[at..])),
         Err(why) => {

@@ -114,6 +114,18 @@ pub enum Task {
     Regression,
 }
 
+impl Task {
+    /// The output activation decides: it is what makes the outputs a 0/1 answer, probabilities
+    /// or numbers.
+    pub fn of(config: &Config) -> Task {
+        match config.model.output_activation {
+            OutputActivation::Sigmoid => Task::Binary,
+            OutputActivation::Softmax => Task::Classes,
+            OutputActivation::Identity => Task::Regression,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Prediction {
     pub inputs: Vec<f32>,
@@ -197,11 +209,7 @@ impl Summary {
             num_epochs: config.training.num_epochs,
             patience: config.training.patience,
             regression: None,
-            task: match config.model.output_activation {
-                OutputActivation::Sigmoid => Task::Binary,
-                OutputActivation::Softmax => Task::Classes,
-                OutputActivation::Identity => Task::Regression,
-            },
+            task: Task::of(config),
             last_checkpoint: None,
             model_sha256: None,
             wall_seconds,

@@ -2,7 +2,7 @@
 //! did not converge.
 
 use crate::run::axes;
-use crate::run::pictures::{Result, fonts, png, text};
+use crate::run::canvas::{Result, fonts, png, text};
 use crate::run::sweep_results::{Row, RunResult};
 use plotters::coord::Shift;
 use plotters::prelude::*;

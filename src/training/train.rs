@@ -192,7 +192,7 @@ pub fn train(
     summary.last_checkpoint = crate::run::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
     // A picture that cannot be written (a full disk) fails the run as metrics.csv would: the
     // weights are saved, summary.json is not, so `--resume` draws them once there is room.
-    pictures::draw(run, &rows, summary.converged_epoch, config.layers(), &model, &table)
+    pictures::draw(run, &rows, summary.converged_epoch, &config, &model, &table)
         .and_then(|()| page(run, &config, &rows, Some(&summary), None))
         .map_err(|why| {
             Failure::runtime(format!(
