@@ -229,11 +229,13 @@ pub struct TrainingSection {
     /// `"mse"` (default, mean over every output) or `"bce"` (needs a sigmoid output).
     pub loss: Loss,
     /// Stop once every output is within this distance of its target; 0 never stops early.
-    /// Default 0.1.
+    /// Default 0.1; 0 for sampled (synthetic or CSV) data, whose noisy points never all come
+    /// within a tolerance (load.rs: `sampled_data_defaults`).
     pub tolerance: f64,
     /// Epochs between checkpoints; the last epoch is always saved. Default 100.
     pub checkpoint_every: usize,
-    /// Stop when the validation loss has not improved for this many epochs. Default: never.
+    /// Stop when the validation loss has not improved for this many epochs. Default: never;
+    /// for sampled data that sets no tolerance either, a fifth of `num_epochs`.
     pub patience: Option<usize>,
 }
 

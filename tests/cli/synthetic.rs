@@ -42,6 +42,50 @@ fn patience_stops_a_run_whose_validation_loss_stopped_improving() {
 }
 
 #[test]
+fn a_minimal_synthetic_config_stops_by_patience_instead_of_chasing_an_unreachable_tolerance() {
+    let dir = tempfile::tempdir().unwrap();
+    // Four hidden units cannot learn the spiral: with the truth tables' tolerance of 0.1 the run
+    // went on for all 1000 epochs and was diagnosed as not converged.
+    let (out, summary) =
+        train(&config_file(dir.path(), "spiral.toml", "[data]\nsynthetic = \"spiral\"\n"), dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = summary.unwrap();
+    assert_eq!(summary["stopped_by"], "patience", "{summary}");
+    assert_eq!((summary["tolerance"].as_f64(), summary["patience"].as_u64()), (Some(0.0), Some(200)));
+    assert!(summary["epochs_run"].as_u64().unwrap() < 1000, "{summary}");
+    assert!(summary["diagnosis"].as_array().unwrap().is_empty(), "no tolerance to miss: {summary}");
+    // A tolerance the config sets is kept, and brings no patience with it.
+    let text = "[data]\nsynthetic = \"spiral\"\n[training]\nnum_epochs = 30\ntolerance = 0.1\n";
+    let (_, summary) = train(&config_file(dir.path(), "strict.toml", text), dir.path());
+    let summary = summary.unwrap();
+    assert_eq!(
+        (summary["tolerance"].as_f64(), summary["stopped_by"].as_str()),
+        (Some(0.1), Some("num_epochs"))
+    );
+}
+
+#[test]
+fn check_says_why_each_default_is_what_it_is_and_leaves_the_files_own_settings_bare() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[data]\nsynthetic = \"moons\"\n[training]\nnum_epochs = 500\n";
+    let out = gatenet(&["check", config_file(dir.path(), "moons.toml", text).to_str().unwrap()], dir.path());
+    let printed = super::stdout(&out);
+    let line =
+        |key: &str| printed.lines().find(|l| l.starts_with(&format!("{key} = "))).unwrap_or("").to_string();
+    assert!(
+        line("patience").starts_with("patience = 100  # default: for sampled data, a fifth of num_epochs"),
+        "{printed}"
+    );
+    assert!(line("tolerance").contains("# default: none for sampled data"), "{printed}");
+    assert!(line("samples").starts_with("samples = 500  # default: "), "{printed}");
+    assert_eq!(line("num_epochs"), "num_epochs = 500", "the file's own setting has no comment");
+    // Still a config file: it trains as the original does.
+    let resolved = config_file(dir.path(), "resolved.toml", &printed);
+    let again = gatenet(&["check", resolved.to_str().unwrap()], dir.path());
+    assert!(again.status.success(), "{}", stderr(&again));
+}
+
+#[test]
 fn data_settings_that_do_not_fit_the_data_source_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let both = config_file(dir.path(), "both.toml", "[data]\ngate = \"or\"\nsynthetic = \"circle\"\n");
