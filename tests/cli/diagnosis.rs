@@ -112,6 +112,41 @@ fn a_run_cut_short_is_told_it_needs_more_epochs_and_given_them_converges_with_no
     assert!(codes(&given).is_empty(), "a converged run is not diagnosed: {given}");
 }
 
+#[test]
+fn the_epochs_a_cut_short_run_is_told_to_train_are_enough_when_it_resumes_with_them() {
+    // SGD at these rates learns XOR slowly, then fast, then slowly again near the targets,
+    // converging at epochs 159, 316 and 629: the hint must reach them, not fall short.
+    for (rate, cut_at) in [(2.0, 100), (1.0, 300), (0.5, 400)] {
+        let dir = tempfile::tempdir().unwrap();
+        let text = |epochs: usize| {
+            format!(
+                "name = \"cut\"\n[data]\ngate = \"xor\"\n[optimizer]\nname = \"sgd\"\nlearning_rate = {rate}\n\
+                 [training]\nnum_epochs = {epochs}\n"
+            )
+        };
+        let (_, cut) = train(&config_file(dir.path(), "cut.toml", &text(cut_at)), dir.path());
+        let cut = cut.unwrap();
+        let more = finding(&cut, "needs_more_epochs");
+        let hint = more["hint"].as_str().unwrap();
+        assert!(hint.starts_with("continue with --resume"), "{hint}");
+        let hinted: usize = hint.rsplit(' ').next().unwrap().replace(',', "").parse().unwrap();
+        let config = config_file(dir.path(), "cut.toml", &text(hinted));
+        let out = super::gatenet(
+            &["-q", config.to_str().unwrap(), "--artifacts", "artifacts", "--resume"],
+            dir.path(),
+        );
+        assert!(out.status.success(), "{}", super::stderr(&out));
+        let summary: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("artifacts/cut/summary.json")).unwrap(),
+        )
+        .unwrap();
+        assert!(
+            summary["converged_epoch"].as_u64().is_some(),
+            "rate {rate}: {hinted} epochs were not enough: {summary}"
+        );
+    }
+}
+
 /// Trains `[data] gate = "xor"` with these settings for 300 epochs; its summary.json.
 fn xor_with(dir: &std::path::Path, name: &str, settings: (&str, f64, &str, &str)) -> Value {
     let (optimizer, rate, activation, init) = settings;
