@@ -86,6 +86,22 @@ pub enum Command {
         #[arg(long, value_name = "N", value_parser = at_least_one)]
         points: Option<usize>,
     },
+    /// Print and write every number of the run's first optimizer steps: per layer the input,
+    /// z, a, dL/da, dL/dz, dL/dW, dL/db, the weights before and after, the optimizer's state;
+    /// to diff against a backprop of your own. Writes DIR/<name>-trace.json.
+    Trace {
+        /// Config file, e.g. configs/or-question.toml.
+        config: PathBuf,
+        /// Optimizer steps to trace.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = at_least_one)]
+        steps: usize,
+        /// The JSON file to write [default: DIR/<name>-trace.json, DIR from --artifacts].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Folder for the default JSON file.
+        #[arg(long, value_name = "DIR", default_value = "artifacts")]
+        artifacts: PathBuf,
+    },
     /// Train the config over a grid of settings, many seeds each, in parallel; write
     /// artifacts/<name>-sweep/ (sweep.csv, sweep.md, sweep.png) and print the table.
     Sweep {

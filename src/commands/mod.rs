@@ -8,3 +8,4 @@ pub mod predict;
 pub mod report;
 pub mod sweep;
 pub mod sweep_runs;
+pub mod trace;

@@ -86,7 +86,17 @@ impl Mlp {
     pub fn traced(&self, inputs: Tensor<2>) -> (Tensor<2>, Vec<Tensor<2>>) {
         let (last, hidden_layers) = self.layers.split_last().expect("an Mlp has at least one layer");
         let mut hidden = Vec::with_capacity(hidden_layers.len());
-        let mut x = match &self.scaling {
+        let mut x = self.scaled(inputs);
+        for layer in hidden_layers {
+            x = self.activation.forward(layer.forward(x));
+            hidden.push(x.clone());
+        }
+        (last.forward(x), hidden)
+    }
+
+    /// The inputs as the first layer sees them: a CSV's features scaled, others as they are.
+    pub fn scaled(&self, inputs: Tensor<2>) -> Tensor<2> {
+        match &self.scaling {
             None => inputs,
             Some((mean, std)) => {
                 let row = |values: &[f32]| {
@@ -97,12 +107,37 @@ impl Mlp {
                 };
                 (inputs.clone() - row(mean)) / row(std)
             }
-        };
-        for layer in hidden_layers {
-            x = self.activation.forward(layer.forward(x));
-            hidden.push(x.clone());
         }
-        (last.forward(x), hidden)
+    }
+
+    /// Layer `index`'s (from 0) activation of its `z`: the hidden activation, or the output
+    /// activation on the last layer.
+    pub fn activate(&self, index: usize, z: Tensor<2>) -> Tensor<2> {
+        if index + 1 == self.layers.len() { self.output.forward(z) } else { self.activation.forward(z) }
+    }
+
+    /// The name of [`Mlp::activate`]'s activation, as the config spells it.
+    pub fn activation_name(&self, index: usize) -> String {
+        if index + 1 == self.layers.len() { self.output.to_string() } else { self.activation.to_string() }
+    }
+
+    /// The loss of the rest of the forward pass from layer `index`'s `z` (and its activation
+    /// `a`, when given instead of computed from `z`): what `gatenet trace` differentiates to
+    /// get dL/dz and dL/da from autodiff.
+    pub fn loss_from(
+        &self,
+        index: usize,
+        z: Tensor<2>,
+        a: Option<Tensor<2>>,
+        targets: &Tensor<2>,
+    ) -> Tensor<1> {
+        let mut logits = z.clone();
+        let mut a = a.unwrap_or_else(|| self.activate(index, z));
+        for (j, layer) in self.layers.iter().enumerate().skip(index + 1) {
+            logits = layer.forward(a);
+            a = self.activate(j, logits.clone());
+        }
+        self.loss.forward(logits, a, targets.clone())
     }
 
     /// `[rows, input_width] -> [rows, output_width]`: what the network answers.

@@ -13,6 +13,8 @@
 //!   tensorboard/     the metrics as TensorBoard event files (`tensorboard --logdir artifacts`)
 //!   model.onnx, model.safetensors, model-epoch-E.*   written by `gatenet export`
 //!
+//! artifacts/<name>-trace.json   `gatenet trace`: every number of the first optimizer steps
+//!
 //! artifacts/<name>-sweep/
 //!   sweep.csv        one row per run: setting, seed, outcome, state (finished or cut_short)
 //!   sweep.md         the table per setting; an interrupted sweep's says so and how to go on
@@ -23,6 +25,12 @@
 use crate::run::atomic::create_beside;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// Where `gatenet trace` writes a config's trace unless told otherwise: beside its run folder,
+/// not in it (a trace is no part of a run).
+pub fn trace_json(artifacts: &Path, name: &str) -> PathBuf {
+    artifacts.join(format!("{name}-trace.json"))
+}
 
 #[derive(Clone)]
 pub struct RunDir {

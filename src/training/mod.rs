@@ -10,4 +10,5 @@ pub mod pin;
 pub mod progress;
 pub mod stopping;
 pub mod strategy;
+pub mod trace;
 pub mod train;

@@ -30,6 +30,8 @@ mod sweep;
 mod synthetic;
 /// TensorBoard event files, read back by TensorBoard's own reader.
 mod tensorboard;
+/// `gatenet trace`: the numbers of the first steps, checked by numpy.
+mod trace;
 /// The wgpu backend, in a build with `--features wgpu`.
 #[cfg(feature = "wgpu")]
 mod wgpu;

@@ -69,3 +69,17 @@ fn the_readmes_first_run_is_what_training_or_prints() {
         without_timing(&block("or: 2-6-1 tanh, sigmoid output on ndarray"))
     );
 }
+
+#[test]
+fn the_readmes_trace_excerpt_is_in_order_in_what_trace_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gatenet(&["trace", repo().join("configs/or-question.toml").to_str().unwrap()], dir.path());
+    let printed = stdout(&out);
+    let shown = block("$ gatenet trace configs/or-question.toml");
+    // The excerpt's lines, "..." marking what it leaves out, appear in the output in order.
+    let mut rest = printed.as_str();
+    for line in shown.lines().skip(1).filter(|l| l.trim() != "...") {
+        let at = rest.find(line).unwrap_or_else(|| panic!("{line:?} is not in order in:\n{printed}"));
+        rest = &rest[at + line.len()..];
+    }
+}
