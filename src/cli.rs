@@ -102,6 +102,20 @@ pub enum Command {
         #[arg(long, value_name = "DIR", default_value = "artifacts")]
         artifacts: PathBuf,
     },
+    /// Find a learning rate: the range test (one step per rate, 1e-7 to 10, until the loss
+    /// explodes), a suggestion where the smoothed loss falls fastest, checked by training the
+    /// config with it and with a tenth of it; the better of the two is the one to use. Writes
+    /// DIR/<name>-lr-find/ (lr_find.csv, lr_find.png); exit 1 when no rate makes the loss fall.
+    LrFind {
+        /// Config file, e.g. configs/or-question.toml.
+        config: PathBuf,
+        /// Rates tried, one optimizer step each.
+        #[arg(long, value_name = "N", default_value_t = 100, value_parser = at_least_two)]
+        steps: usize,
+        /// Folder for the lr-find folder.
+        #[arg(long, value_name = "DIR", default_value = "artifacts")]
+        artifacts: PathBuf,
+    },
     /// Train the config over a grid of settings, many seeds each, in parallel; write
     /// artifacts/<name>-sweep/ (sweep.csv, sweep.md, sweep.png) and print the table.
     Sweep {
@@ -172,6 +186,14 @@ fn at_least_one(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(format!("expected a whole number of at least 1, found {text:?}")),
+    }
+}
+
+/// A range of rates needs two ends.
+fn at_least_two(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 2 => Ok(n),
+        _ => Err(format!("expected a whole number of at least 2, found {text:?}")),
     }
 }
 

@@ -104,6 +104,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             show(&report);
             Ok(if results.iter().all(|r| r.passed) { 0 } else { RUNTIME_FAILURE })
         }
+        (Some(Command::LrFind { config, steps, artifacts }), _) => {
+            let found = gatenet::commands::lr_find::lr_find(&config, steps, &artifacts)?;
+            show(&found.text);
+            Ok(if found.suggested.is_some() { 0 } else { RUNTIME_FAILURE })
+        }
         (Some(Command::Trace { config, steps, out, artifacts }), _) => {
             let request = gatenet::commands::trace::Request { config, steps, out, artifacts };
             show(&gatenet::commands::trace::run(&request)?);

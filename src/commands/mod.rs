@@ -4,6 +4,7 @@
 pub mod check;
 pub mod export;
 pub mod gradcheck;
+pub mod lr_find;
 pub mod predict;
 pub mod report;
 pub mod sweep;

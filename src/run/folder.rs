@@ -15,6 +15,9 @@
 //!
 //! artifacts/<name>-trace.json   `gatenet trace`: every number of the first optimizer steps
 //!
+//! artifacts/<name>-lr-find/      `gatenet lr-find`: lr_find.csv (rate, loss, smoothed loss per
+//!                                 step) and lr_find.png
+//!
 //! artifacts/<name>-sweep/
 //!   sweep.csv        one row per run: setting, seed, outcome, state (finished or cut_short)
 //!   sweep.md         the table per setting; an interrupted sweep's says so and how to go on
@@ -40,6 +43,19 @@ pub struct RunDir {
 impl RunDir {
     pub fn new(artifacts: &Path, name: &str) -> RunDir {
         RunDir { root: artifacts.join(name) }
+    }
+
+    /// The folder of a config's learning-rate range test.
+    pub fn lr_find(artifacts: &Path, name: &str) -> RunDir {
+        RunDir { root: artifacts.join(format!("{name}-lr-find")) }
+    }
+
+    pub fn lr_find_csv(&self) -> PathBuf {
+        self.root.join("lr_find.csv")
+    }
+
+    pub fn lr_find_png(&self) -> PathBuf {
+        self.root.join("lr_find.png")
     }
 
     /// A run folder given by its path, as `gatenet predict artifacts/or` does.

@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod interrupt;
+pub mod lr_find;
 pub mod measures;
 pub mod optim;
 pub mod pin;

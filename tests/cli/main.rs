@@ -12,6 +12,8 @@ mod export;
 mod gradcheck;
 /// Bad inputs of every kind, a test each.
 mod hardening;
+/// `gatenet lr-find`: the range test and its checked suggestion.
+mod lr_find;
 /// The pictures a run draws.
 mod pictures;
 /// `gatenet predict` and `gatenet report`.

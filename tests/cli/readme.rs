@@ -83,3 +83,12 @@ fn the_readmes_trace_excerpt_is_in_order_in_what_trace_prints() {
         rest = &rest[at + line.len()..];
     }
 }
+
+#[test]
+fn the_readmes_lr_find_example_is_what_lr_find_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gatenet(&["lr-find", repo().join("configs/or-question.toml").to_str().unwrap()], dir.path());
+    let shown = block("$ gatenet lr-find configs/or-question.toml");
+    let shown = shown.split_once('\n').unwrap().1;
+    assert_eq!(stdout(&out), shown);
+}
