@@ -237,6 +237,9 @@ pub struct TrainingSection {
     /// Stop when the validation loss has not improved for this many epochs. Default: never;
     /// for sampled data that sets no tolerance either, a fifth of `num_epochs`.
     pub patience: Option<usize>,
+    /// End every run with the weights of the epoch with the lowest validation loss in
+    /// model.bpk, however it ended. Default false.
+    pub restore_best: bool,
 }
 
 impl Default for TrainingSection {
@@ -248,6 +251,7 @@ impl Default for TrainingSection {
             tolerance: 0.1,
             checkpoint_every: 100,
             patience: None,
+            restore_best: false,
         }
     }
 }

@@ -20,7 +20,7 @@ pub struct Changes {
 /// What differs in `new`, for resuming a run written under `old`.
 pub fn changes(old: &Config, new: &Config) -> Changes {
     // They define the model, the data, the data order or the optimizer's state.
-    const FIXED: [&str; 15] = [
+    const FIXED: [&str; 16] = [
         "seed",
         "data.gate",
         "data.targets",
@@ -36,6 +36,8 @@ pub fn changes(old: &Config, new: &Config) -> Changes {
         "optimizer.name",
         "training.loss",
         "training.batch_size",
+        // The best weights so far are kept only by a run that keeps them from its first epoch.
+        "training.restore_best",
     ];
     let cosine = new.optimizer.schedule == Schedule::Cosine;
     let (old_values, new_values) = (flatten(old), flatten(new));

@@ -37,6 +37,10 @@ pub struct Manifest {
     /// The early-stopping state: whether every output was within `tolerance` at this epoch.
     pub converged: bool,
     pub tolerance: f64,
+    /// With `training.restore_best`: the epoch of the lowest validation loss up to this one,
+    /// whose weights are the checkpoint's `best` part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_epoch: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -67,6 +71,7 @@ pub struct Manifests {
 #[derive(Default)]
 struct Pending {
     converged: bool,
+    best_epoch: Option<usize>,
     files: BTreeMap<String, FileSum>,
 }
 
@@ -86,17 +91,24 @@ impl Manifests {
         &self.run
     }
 
-    /// Called by the checkpointing strategy when it decides to save `epoch`.
-    pub fn announce(&self, epoch: usize, converged: bool) {
+    /// Called by the checkpointing strategy when it decides to save `epoch`; `best_epoch`
+    /// when the checkpoint also holds the best weights so far (written with [`Self::write_best`]).
+    pub fn announce(&self, epoch: usize, converged: bool, best_epoch: Option<usize>) {
         let mut pending = self.pending.lock().expect("manifest lock");
-        pending.insert(epoch, Pending { converged, files: BTreeMap::new() });
+        pending.insert(epoch, Pending { converged, best_epoch, files: BTreeMap::new() });
+    }
+
+    /// Writes the best weights so far as the `best` part of the checkpoint of `epoch`.
+    pub fn write_best(&self, epoch: usize, bytes: &[u8]) -> Result<(), String> {
+        write_atomic(&self.run.checkpoint_file(Part::Best, epoch), bytes)?;
+        self.file_written(epoch, Part::Best, FileSum::of(bytes))
     }
 
     fn file_written(&self, epoch: usize, part: Part, sum: FileSum) -> Result<(), String> {
         let mut pending = self.pending.lock().expect("manifest lock");
         let entry = pending.entry(epoch).or_default();
         entry.files.insert(part.name().to_string(), sum);
-        if entry.files.len() < Part::ALL.len() {
+        if entry.files.len() < Part::ALL.len() + usize::from(entry.best_epoch.is_some()) {
             return Ok(());
         }
         let done = pending.remove(&epoch).expect("just looked up");
@@ -108,6 +120,7 @@ impl Manifests {
             seed: self.seed,
             converged: done.converged,
             tolerance: self.tolerance,
+            best_epoch: done.best_epoch,
         };
         // metrics.csv holds this epoch's row (the checkpointing strategy waited for it); it
         // reaches the disk before the manifest that makes the checkpoint count, so that after a
@@ -146,7 +159,13 @@ impl<R: Checkpoint> Checkpointer<R> for SafeCheckpointer {
     }
 
     fn delete(&self, epoch: usize) -> Result<(), CheckpointerError> {
-        self.manifests.run.remove_checkpoint_part(epoch, self.part).map_err(CheckpointerError::Unknown)
+        let run = &self.manifests.run;
+        run.remove_checkpoint_part(epoch, self.part).map_err(CheckpointerError::Unknown)?;
+        // The best part is gatenet's: it goes with the model part.
+        if self.part == Part::Model {
+            run.remove_checkpoint_part(epoch, Part::Best).map_err(CheckpointerError::Unknown)?;
+        }
+        Ok(())
     }
 
     fn restore(&self, epoch: usize) -> Result<R, CheckpointerError> {
@@ -232,7 +251,8 @@ fn check(run: &RunDir, epoch: usize) -> Result<Manifest, String> {
     if manifest.epoch != epoch {
         return Err(format!("{} names epoch {}", name(&manifest_path), manifest.epoch));
     }
-    for part in Part::ALL {
+    let best = manifest.best_epoch.map(|_| Part::Best);
+    for part in Part::ALL.into_iter().chain(best) {
         let path = run.checkpoint_file(part, epoch);
         let expected = manifest
             .files
@@ -256,7 +276,7 @@ fn check(run: &RunDir, epoch: usize) -> Result<Manifest, String> {
         }
         let bytes = Bytes::from_bytes_vec(bytes);
         let parsed = match part {
-            Part::Model => burn::store::ModuleRecord::from_bytes(bytes).map(|_| ()),
+            Part::Model | Part::Best => burn::store::ModuleRecord::from_bytes(bytes).map(|_| ()),
             Part::Optim => burn::optim::OptimizerRecord::checkpoint_from_bytes(bytes).map(|_| ()),
             Part::Scheduler => {
                 burn::lr_scheduler::LrSchedulerRecord::checkpoint_from_bytes(bytes).map(|_| ())

@@ -213,7 +213,7 @@ impl RunDir {
             }
             let stem = name.strip_suffix(".bpk").or_else(|| name.strip_suffix(".json"))?;
             let (prefix, epoch) = stem.rsplit_once('-')?;
-            let known = prefix == "manifest" || Part::ALL.iter().any(|p| p.name() == prefix);
+            let known = prefix == "manifest" || Part::EVERY.iter().any(|p| p.name() == prefix);
             known.then(|| epoch.parse().ok()).flatten().map(Some)
         };
         entries
@@ -228,7 +228,7 @@ impl RunDir {
     /// Removes every file of the checkpoint of `epoch`, the manifest first, so that the epoch
     /// never looks complete with a file missing.
     pub fn remove_checkpoint(&self, epoch: usize) -> Result<(), String> {
-        Part::ALL.iter().try_for_each(|&part| self.remove_checkpoint_part(epoch, part))
+        Part::EVERY.iter().try_for_each(|&part| self.remove_checkpoint_part(epoch, part))
     }
 
     /// Removes one part of the checkpoint of `epoch`, after its manifest (see
@@ -366,16 +366,23 @@ pub enum Part {
     Model,
     Optim,
     Scheduler,
+    /// The weights of the epoch with the lowest validation loss so far, for a run with
+    /// `training.restore_best`: gatenet's own part, beside Burn's three.
+    Best,
 }
 
 impl Part {
+    /// The parts Burn's checkpointer writes.
     pub const ALL: [Part; 3] = [Part::Model, Part::Optim, Part::Scheduler];
+    /// Every part a checkpoint may have.
+    pub const EVERY: [Part; 4] = [Part::Model, Part::Optim, Part::Scheduler, Part::Best];
 
     pub fn name(self) -> &'static str {
         match self {
             Part::Model => "model",
             Part::Optim => "optim",
             Part::Scheduler => "scheduler",
+            Part::Best => "best",
         }
     }
 }

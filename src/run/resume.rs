@@ -28,12 +28,15 @@ pub struct Start {
     /// The run folder's metrics.csv and checkpoints, or `None` for a run kept in memory (a
     /// sweep's).
     pub saves: Option<Saves>,
+    /// With `training.restore_best`, the best epoch up to `epoch`, whose weights are the
+    /// checkpoint's `best` part.
+    pub best_epoch: Option<usize>,
 }
 
 impl Start {
     /// A run kept in memory, from its initial weights.
     pub fn in_memory() -> Start {
-        Start { epoch: 0, rows: Vec::new(), config_epoch: 1, saves: None }
+        Start { epoch: 0, rows: Vec::new(), config_epoch: 1, saves: None, best_epoch: None }
     }
 }
 
@@ -152,7 +155,8 @@ pub fn prepare(config: &Config, run: &RunDir, from: Option<usize>) -> Result<Pla
     // Finishing trains no epoch: the run ends where its checkpoint is.
     let stop_at = done.map(|_| epoch);
     let saves = Saves::open(run, (&config, &config_toml), (metrics, &cut.rows), saved)?;
-    let start = Start { epoch, rows: cut.rows, config_epoch, saves: Some(saves) };
+    let best_epoch = found.manifest.best_epoch;
+    let start = Start { epoch, rows: cut.rows, config_epoch, saves: Some(saves), best_epoch };
     Ok(Plan::Continue(Box::new(Resumed { start, config, stop_at, skipped: found.skipped })))
 }
 

@@ -48,6 +48,12 @@ pub struct Summary {
     pub regression: Option<Fit>,
     /// The newest complete checkpoint, the one `--resume` would continue from.
     pub last_checkpoint: Option<usize>,
+    /// The epoch with the lowest validation loss, and whether model.bpk holds its weights
+    /// (`training.restore_best`) rather than the last epoch's.
+    #[serde(default)]
+    pub best_epoch: Option<usize>,
+    #[serde(default)]
+    pub restored_best: bool,
     /// SHA-256 of model.bpk as written: `predict` refuses a file that no longer matches.
     #[serde(default)]
     pub model_sha256: Option<String>,
@@ -211,6 +217,8 @@ impl Summary {
             regression: None,
             task: Task::of(config),
             last_checkpoint: None,
+            best_epoch: None,
+            restored_best: false,
             model_sha256: None,
             wall_seconds,
             training_rows: table.rows(),
@@ -245,6 +253,16 @@ impl Summary {
 
     /// One line: converged, diverged or not, when, why it stopped, and how long it took.
     pub fn outcome(&self) -> String {
+        match self.best_epoch.filter(|_| self.restored_best) {
+            Some(epoch) => format!(
+                "{}\nrestored the best weights: model.bpk holds epoch {epoch}'s, the lowest validation loss (training.restore_best)",
+                self.ended()
+            ),
+            None => self.ended(),
+        }
+    }
+
+    fn ended(&self) -> String {
         let ms = self.wall_seconds * 1000.0;
         if self.stopped_by == Some(StoppedBy::Patience) && self.converged_epoch.is_none() {
             return format!(
@@ -261,8 +279,9 @@ impl Summary {
                 self.tolerance, self.epochs_run
             ),
             None if self.diverged => format!(
-                "diverged: the loss became NaN or infinite at epoch {}; model.bpk was not written, and {} ({ms:.0} ms)",
+                "diverged: the loss became NaN or infinite at epoch {}; {}{} ({ms:.0} ms)",
                 self.epochs_run,
+                if self.restored_best { "" } else { "model.bpk was not written, and " },
                 match self.last_checkpoint {
                     Some(epoch) => format!("the checkpoint of epoch {epoch}, the last finite one, is kept"),
                     None => "no checkpoint was saved before it".into(),

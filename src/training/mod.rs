@@ -3,12 +3,14 @@
 //! and signals.
 
 pub mod backend;
+pub mod best;
 pub mod interrupt;
 pub mod lr_find;
 pub mod measures;
 pub mod optim;
 pub mod pin;
 pub mod progress;
+pub mod step;
 pub mod stopping;
 pub mod strategy;
 pub mod trace;

@@ -80,12 +80,17 @@ pub struct SaveSchedule {
 impl SaveSchedule {
     /// What to do with the checkpoints at the end of `epoch`; an epoch to save is announced
     /// to the manifests before Burn writes any of its files.
-    pub fn plan(&mut self, epoch: usize, ending: Option<Ending>) -> Vec<CheckpointingAction> {
+    pub fn plan(
+        &mut self,
+        epoch: usize,
+        ending: Option<Ending>,
+        best_epoch: Option<usize>,
+    ) -> Vec<CheckpointingAction> {
         let due = ending.is_some() || epoch.is_multiple_of(self.every) || epoch >= self.num_epochs;
         if matches!(ending, Some(Ending::Diverged | Ending::WriteFailed)) || !due {
             return Vec::new();
         }
-        self.manifests.announce(epoch, ending == Some(Ending::Converged));
+        self.manifests.announce(epoch, ending == Some(Ending::Converged), best_epoch);
         self.saved.push(epoch);
         let mut actions = vec![CheckpointingAction::Save];
         while self.saved.len() > 2 {

@@ -10,13 +10,15 @@
 use crate::model::mlp::Mlp;
 use crate::run::metrics::{EpochRow, MetricsCsv};
 use crate::run::report_html::Live;
+use crate::training::best::Best;
 use crate::training::measures::{EpochSums, Measured, StepOutput};
 use crate::training::progress::Progress;
 use crate::training::stopping::{Ending, Planned, SaveSchedule, StopRules};
 use burn::module::Module;
+use burn::train::metric::store::EventStoreClient;
 use burn::train::{
-    InferenceStep, Learner, SupervisedLearningStrategy, SupervisedTrainingEventProcessor, TrainLoader,
-    TrainOutput, TrainingComponents, ValidLoader,
+    InferenceStep, Learner, LearningCheckpointer, SupervisedLearningStrategy,
+    SupervisedTrainingEventProcessor, TrainLoader, TrainOutput, TrainingComponents, ValidLoader,
 };
 use std::sync::Mutex;
 use std::time::Instant;
@@ -41,6 +43,10 @@ pub struct LoopStart {
     pub started: Instant,
     /// report.html while the run trains, for a run in a folder.
     pub live: Option<Live>,
+    /// `training.restore_best`: keep the weights of the epoch with the lowest validation loss,
+    /// starting from these (a resumed run's, from its checkpoint).
+    pub restore_best: bool,
+    pub best: Option<Best>,
 }
 
 /// What the loop leaves.
@@ -53,6 +59,8 @@ pub struct Looped {
     pub write_error: Option<String>,
     /// A step whose measures could not be read.
     pub error: Option<String>,
+    /// With `training.restore_best`, the best epoch's weights.
+    pub best: Option<Best>,
 }
 
 pub struct EpochLoop {
@@ -122,6 +130,23 @@ fn run_epoch(
     Ok(sums)
 }
 
+/// Saves the checkpoint of `epoch` if the schedule says so: the best weights so far first
+/// (gatenet's own part, which the manifest waits for as for Burn's three), then Burn's.
+fn save(
+    (schedule, planned): &mut (SaveSchedule, Planned),
+    (checkpointer, learner, store): (&mut LearningCheckpointer<Mlp>, &Learner<Mlp>, &EventStoreClient),
+    epoch: usize,
+    (ending, best): (Option<Ending>, Option<&Best>),
+) -> Result<(), String> {
+    let actions = schedule.plan(epoch, ending, best.map(|b| b.epoch));
+    if !actions.is_empty() {
+        best.map_or(Ok(()), |b| b.save(&schedule.manifests, epoch))?;
+        planned.set(actions);
+        checkpointer.checkpoint(learner, epoch, store);
+    }
+    Ok(())
+}
+
 impl SupervisedLearningStrategy<Mlp> for EpochLoop {
     fn fit(
         &self,
@@ -143,6 +168,8 @@ impl SupervisedLearningStrategy<Mlp> for EpochLoop {
             config_epoch,
             started,
             mut live,
+            restore_best,
+            mut best,
         } = start;
         let mut checkpointer = components.checkpointer;
         let (mut end, mut write_error, mut error) = (None, None, None);
@@ -157,12 +184,15 @@ impl SupervisedLearningStrategy<Mlp> for EpochLoop {
                 }
             };
             let row = sums.row(epoch, layers, config_epoch, started.elapsed().as_secs_f64());
-            let written = metrics.append(&row);
-            rows.push(row);
-            progress.epoch(rows.last().expect("just pushed"));
-            if let Some(live) = &mut live {
-                live.epoch(rows.last().expect("just pushed"));
+            if restore_best {
+                Best::keep(&mut best, &row, || learner.model().valid());
             }
+            let written = metrics.append(&row);
+            progress.epoch(&row);
+            if let Some(live) = &mut live {
+                live.epoch(&row);
+            }
+            rows.push(row);
             let ending = match written {
                 Err(why) => {
                     write_error = Some(format!("epoch {epoch}: {why}"));
@@ -172,11 +202,13 @@ impl SupervisedLearningStrategy<Mlp> for EpochLoop {
             };
             // The row is on its way to the disk before any checkpoint of its epoch: the
             // manifest that makes a checkpoint count syncs metrics.csv first.
-            if let (Some((schedule, planned)), Some(checkpointer)) = (&mut saves, &mut checkpointer) {
-                let actions = schedule.plan(epoch, ending);
-                if !actions.is_empty() {
-                    planned.set(actions);
-                    checkpointer.checkpoint(&learner, epoch, &components.event_store);
+            if let (Some(saves), Some(checkpointer)) = (&mut saves, &mut checkpointer) {
+                let plan = (ending, best.as_ref());
+                if let Err(why) = save(saves, (checkpointer, &learner, &components.event_store), epoch, plan)
+                {
+                    (write_error, end) =
+                        (Some(format!("epoch {epoch}: {why}")), Some((epoch, Ending::WriteFailed)));
+                    break;
                 }
             }
             if let Some(ending) = ending {
@@ -189,7 +221,7 @@ impl SupervisedLearningStrategy<Mlp> for EpochLoop {
             }
         }
         progress.end();
-        *self.looped.lock().expect("loop lock") = Some(Looped { rows, end, write_error, error });
+        *self.looped.lock().expect("loop lock") = Some(Looped { rows, end, write_error, error, best });
         // Dropping the checkpointer waits for its threads: every save is on disk when
         // `launch` returns.
         drop(checkpointer);

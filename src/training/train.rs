@@ -1,10 +1,9 @@
-//! One training run, driven by Burn's Learner: the network's train and inference steps, and
-//! [`train`], which reads top to bottom as the whole run.
+//! One training run, driven by Burn's Learner (the steps it calls are step.rs's): [`train`],
+//! which reads top to bottom as the whole run.
 
 use crate::config::Config;
-use crate::config::OutputActivation;
 use crate::data::dataset::Dataset;
-use crate::data::table::{Table, XyBatch, XyLoader};
+use crate::data::table::{Table, XyLoader};
 use crate::failure::Failure;
 use crate::model::mlp::Mlp;
 use crate::run::atomic::write_atomic;
@@ -15,70 +14,17 @@ use crate::run::pictures;
 use crate::run::report_html::{self, Live, Page};
 use crate::run::resume::{self, Plan, Resumed, Saves, Start};
 use crate::run::summary::{Fit, LISTED_ROWS, StoppedBy, Summary, Task};
-use crate::training::measures::StepOutput;
+use crate::training::best::{self, Best};
 use crate::training::optim::{optimizer, schedule};
 use crate::training::progress::{Progress, Silent, Style};
 use crate::training::stopping::{Ending, Planned, SaveSchedule, StopRules};
 use crate::training::strategy::{EpochLoop, LoopStart, Looped};
 use burn::module::Module;
-use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor};
-use burn::train::{InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep, TrainingStrategy};
+use burn::tensor::Device;
+use burn::train::{Learner, SupervisedTraining, TrainingStrategy};
 use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
-
-impl TrainStep for Mlp {
-    type Input = XyBatch;
-    type Output = StepOutput;
-
-    fn step(&self, batch: XyBatch) -> TrainOutput<StepOutput> {
-        let (mut output, loss) = self.evaluate(batch);
-        let mut grads = GradientsParams::from_grads(loss.backward(), self);
-        // A frozen layer's gradient is dropped: the optimizer then leaves its weights alone.
-        for layer in self.frozen.iter().filter_map(|&number| self.layers.get(number - 1)) {
-            grads.remove::<2>(layer.weight.id);
-            if let Some(bias) = &layer.bias {
-                grads.remove::<1>(bias.id);
-            }
-        }
-        output.layers = self
-            .layers
-            .iter()
-            .map(|layer| (grads.get::<2>(layer.weight.id), layer.weight.val().without_autodiff()))
-            .collect();
-        TrainOutput { grads, item: output }
-    }
-}
-
-impl InferenceStep for Mlp {
-    type Input = XyBatch;
-    type Output = StepOutput;
-
-    fn step(&self, batch: XyBatch) -> StepOutput {
-        self.evaluate(batch).0
-    }
-}
-
-impl Mlp {
-    /// A batch's outputs, loss and hidden activations (off the autodiff graph), and the loss
-    /// to differentiate.
-    fn evaluate(&self, batch: XyBatch) -> (StepOutput, Tensor<1>) {
-        let (logits, hidden) = self.traced(batch.inputs);
-        let outputs = self.output.forward(logits.clone());
-        let loss = self.loss.forward(logits, outputs.clone(), batch.targets.clone());
-        let output = StepOutput {
-            loss: loss.clone().without_autodiff(),
-            outputs: outputs.without_autodiff(),
-            targets: batch.targets.without_autodiff(),
-            hidden: hidden.into_iter().map(Tensor::without_autodiff).collect(),
-            layers: Vec::new(),
-            classes: self.output == OutputActivation::Softmax,
-            activation: self.activation,
-        };
-        (output, loss)
-    }
-}
 
 /// Where a run starts.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -143,19 +89,9 @@ pub fn train(
         }
     };
 
-    // A new run writes its config before anything else, so that even a run that dies says
-    // what it was; a resumed one is checked against the run folder and the checkpoint first.
-    let resumed = match options.from {
-        StartFrom::Scratch => fresh(config, run)?,
-        StartFrom::Newest | StartFrom::Epoch(_) => {
-            match resume::prepare(config, run, options.from.epoch())? {
-                Plan::Continue(resumed) => *resumed,
-                Plan::Done { message, skipped } => {
-                    skipped.iter().for_each(|w| warn(w));
-                    return Ok(Outcome::NothingToDo(message));
-                }
-            }
-        }
+    let resumed = match starting(config, run, options.from, &warn)? {
+        Ok(resumed) => resumed,
+        Err(nothing) => return Ok(nothing),
     };
     let Resumed { start, config, stop_at, skipped } = resumed;
     skipped.iter().for_each(|w| warn(w));
@@ -163,7 +99,11 @@ pub fn train(
     let mut learning = config.clone();
     learning.training.num_epochs = stop_at.unwrap_or(config.training.num_epochs);
     let learned = learn(&learning, data, &device, start, Style::for_stderr(options.quiet), started)?;
-    let Learned { model, rows, end, before, table, valid } = learned;
+    let Learned { model, rows, end, before, table, valid, best } = learned;
+    // `training.restore_best`: the best epoch's weights are the run's, however it ended.
+    let best_epoch = best.as_ref().map(|b| b.epoch);
+    let restored = best.is_some();
+    let model = best.map_or(model, |b| b.model);
 
     // Ctrl-C during the last epoch still lets the run finish: nothing is left to resume.
     if let Some((epoch, Ending::Interrupted)) = end
@@ -171,15 +111,17 @@ pub fn train(
     {
         let (total, cause) = (learning.training.num_epochs, crate::training::interrupt::cause());
         let why = format!("interrupted after epoch {epoch} of {total} ({cause}): continue it with --resume");
+        if restored {
+            save_model(&model, run)?;
+        }
         page(run, &config, &rows, None, Some(&why)).unwrap_or_else(|message| warn(&message));
         return Ok(Outcome::Interrupted { epoch });
     }
-    // A diverged run keeps its last finite checkpoint instead of writing NaN weights.
+    // A diverged run keeps its last finite checkpoint instead of writing NaN weights (its best
+    // weights, with restore_best, are finite).
     let diverged = matches!(end, Some((_, Ending::Diverged)));
-    if !diverged {
-        let model_path = run.model();
-        let saved = model.clone().save_file(&model_path);
-        saved.map_err(|e| Failure::runtime(format!("cannot write {}: {e}", model_path.display())))?;
+    if !diverged || restored {
+        save_model(&model, run)?;
     }
     let after = outputs(&model, &table, LISTED_ROWS, &device)?;
     let elapsed = started.elapsed().as_secs_f64();
@@ -187,8 +129,11 @@ pub fn train(
     if summary.task == Task::Regression {
         summary.regression = Some(Fit::of(&outputs(&model, &valid, valid.rows(), &device)?, &valid.targets));
     }
-    summary.model_sha256 =
-        std::fs::read(run.model()).ok().filter(|_| !diverged).map(|b| crate::checksum::sha256(&b));
+    (summary.best_epoch, summary.restored_best) = (best_epoch, restored);
+    summary.model_sha256 = std::fs::read(run.model())
+        .ok()
+        .filter(|_| !diverged || restored)
+        .map(|b| crate::checksum::sha256(&b));
     summary.last_checkpoint = crate::run::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
     // A picture that cannot be written (a full disk) fails the run as metrics.csv would: the
     // weights are saved, summary.json is not, so `--resume` draws them once there is room.
@@ -203,6 +148,53 @@ pub fn train(
     // by `--resume` (pictures and all) instead of looking done.
     write_atomic(&run.summary(), summary.to_json().as_bytes()).map_err(Failure::runtime)?;
     Ok(if diverged { Outcome::Diverged(summary) } else { Outcome::Finished(summary) })
+}
+
+/// Burn's checkpointers for a run in a folder, gatenet's own (atomic files, checksums, the
+/// manifest last), saving when the epoch loop's schedule says; none for a run in memory.
+fn checkpointed(
+    training: SupervisedTraining<Mlp>,
+    saves: Option<(Arc<crate::run::checkpoint::Manifests>, Vec<usize>)>,
+    config: &Config,
+) -> (SupervisedTraining<Mlp>, Option<(SaveSchedule, Planned)>) {
+    let Some((manifests, saved)) = saves else { return (training, None) };
+    let planned = Planned::default();
+    let saver = |part| SafeCheckpointer::new(part, manifests.clone());
+    let training = training
+        .with_custom_checkpointers(saver(Part::Model), saver(Part::Optim), saver(Part::Scheduler))
+        .with_checkpointing_strategy(planned.clone());
+    let (every, num_epochs) = (config.training.checkpoint_every, config.training.num_epochs);
+    (training, Some((SaveSchedule { every, num_epochs, manifests, saved }, planned)))
+}
+
+/// Where the run starts, or why there is nothing to do. A new run writes its config before
+/// anything else, so that even a run that dies says what it was; a resumed one is checked
+/// against the run folder and the checkpoint first.
+fn starting(
+    config: &Config,
+    run: &RunDir,
+    from: StartFrom,
+    warn: &dyn Fn(&str),
+) -> Result<Result<Resumed, Outcome>, Failure> {
+    Ok(Ok(match from {
+        StartFrom::Scratch => fresh(config, run)?,
+        StartFrom::Newest | StartFrom::Epoch(_) => match resume::prepare(config, run, from.epoch())? {
+            Plan::Continue(resumed) => *resumed,
+            Plan::Done { message, skipped } => {
+                skipped.iter().for_each(|w| warn(w));
+                return Ok(Err(Outcome::NothingToDo(message)));
+            }
+        },
+    }))
+}
+
+/// Writes the run's model.bpk.
+fn save_model(model: &Mlp, run: &RunDir) -> Result<(), Failure> {
+    let path = run.model();
+    model
+        .clone()
+        .save_file(&path)
+        .map_err(|e| Failure::runtime(format!("cannot write {}: {e}", path.display())))
 }
 
 /// report.html of a run that ended: finished, with its summary, or stopped, saying why.
@@ -240,6 +232,8 @@ pub struct Learned {
     pub table: Arc<Table>,
     /// The rows validated on (the training rows, for a truth table).
     pub valid: Arc<Table>,
+    /// With `training.restore_best`, the weights of the epoch with the lowest validation loss.
+    pub best: Option<Best>,
 }
 
 /// One run of Burn's Learner on `device`, from `start` to `num_epochs` or an early end,
@@ -274,37 +268,27 @@ pub fn learn(
 
     let num_epochs = config.training.num_epochs;
     let rules = StopRules { tolerance: config.training.tolerance, patience: config.training.patience };
-    let (file, saves) = match start.saves {
-        Some(Saves { metrics, events, manifests, saved }) => {
-            (Some((metrics, events)), Some((manifests, saved)))
-        }
-        None => (None, None),
-    };
+    let (file, saves) = start
+        .saves
+        .map(|Saves { metrics, events, manifests, saved }| ((metrics, events), (manifests, saved)))
+        .unzip();
     // Without saves nothing is written to the folder: no checkpointer, no application log.
     let folder = saves.as_ref().map_or_else(std::env::temp_dir, |(manifests, _)| manifests.folder());
     let run = saves.as_ref().map(|(manifests, _)| manifests.run().clone());
-    let planned = Planned::default();
-    let mut training = SupervisedTraining::new(folder, Arc::new(train_rows), Arc::new(valid_rows))
+    let training = SupervisedTraining::new(folder, Arc::new(train_rows), Arc::new(valid_rows))
         .with_metric_logger(Silent)
         .with_application_logger(None)
         .renderer(Box::new(Silent))
         .num_epochs(num_epochs);
-    let saves = match saves {
-        Some((manifests, saved)) => {
-            let saver = |part| SafeCheckpointer::new(part, manifests.clone());
-            training = training
-                .with_custom_checkpointers(saver(Part::Model), saver(Part::Optim), saver(Part::Scheduler))
-                .with_checkpointing_strategy(planned.clone());
-            let every = config.training.checkpoint_every;
-            Some((SaveSchedule { every, num_epochs, manifests, saved }, planned))
-        }
-        None => None,
-    };
+    let (mut training, saves) = checkpointed(training, saves, config);
     if start.epoch > 0 {
         training = training.checkpoint(start.epoch);
     }
     let live = run.as_ref().map(|run| Live::new(run.clone(), config, &start.rows));
+    let best = best::at_start(config, (start.epoch, start.best_epoch, &start.rows), run.as_ref(), device)?;
     let epoch_loop = Arc::new(EpochLoop::new(LoopStart {
+        restore_best: config.training.restore_best,
+        best,
         live,
         rows: start.rows,
         metrics: MetricsCsv::new(file),
@@ -322,7 +306,8 @@ pub fn learn(
 
     let looped = epoch_loop.take().expect("the epoch loop ran");
     failed(result.error.map(|e| e.to_string()), &looped, run.as_ref())?;
-    Ok(Learned { model: result.model, rows: looped.rows, end: looped.end, before, table, valid: valid_table })
+    let Looped { rows, end, best, .. } = looped;
+    Ok(Learned { model: result.model, rows, end, before, table, valid: valid_table, best })
 }
 
 /// The error that stopped training, if one did: Burn's, the epoch loop's, or a write that

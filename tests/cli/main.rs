@@ -24,6 +24,8 @@ mod quiet;
 mod readme;
 /// report.html, rendered by headless Chromium.
 mod report_html;
+/// `training.restore_best`: the best epoch's weights, kept across a resume.
+mod restore_best;
 /// Resuming: bit-identical continuation, damaged checkpoints, kill -9 and Ctrl-C.
 mod resume;
 /// `gatenet sweep`.
