@@ -118,9 +118,12 @@ pub enum Command {
     },
     /// Train the config over a grid of settings, many seeds each, in parallel; write
     /// artifacts/<name>-sweep/ (sweep.csv, sweep.md, sweep.png) and print the table.
+    #[command(args_conflicts_with_subcommands = true)]
     Sweep {
+        #[command(subcommand)]
+        action: Option<SweepAction>,
         /// Config file; its [sweep] table gives the grid unless the options below do.
-        config: PathBuf,
+        config: Option<PathBuf>,
         /// Hidden activations, comma-separated, e.g. sigmoid,tanh,relu.
         #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = named::<Activation>)]
         activation: Vec<Activation>,
@@ -136,6 +139,12 @@ pub enum Command {
         /// Seeds 0 to N-1 for every combination [default: the config's sweep.seeds, or 20].
         #[arg(long, value_name = "N")]
         seeds: Option<usize>,
+        /// Run only shard K of N (K from 0) of the sweep, for a job array: the runs whose place
+        /// in the sweep is K modulo N, into DIR/<name>-sweep-shard-K-of-N/; `sweep merge` puts
+        /// the shards together. `auto` reads Slurm's SLURM_ARRAY_TASK_ID and _COUNT; `auto/N`
+        /// a Kubernetes Indexed Job's JOB_COMPLETION_INDEX.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
         /// Internal: run as worker K of N processes (started by the sweep itself), printing
         /// each run's result as a line of JSON.
         #[arg(long, value_name = "K/N", hide = true, value_parser = parse_worker)]
@@ -152,6 +161,21 @@ pub enum Command {
         /// run folder, finished or not) and say where it is.
         #[arg(long)]
         html: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SweepAction {
+    /// Merge the folders of a sweep's shards (`sweep --shard K/N`) into the sweep.csv, sweep.md
+    /// and sweep.png one process would have written, in DIR/<name>-sweep/; refuses (exit 2)
+    /// shards of different sweeps, a shard given twice, and a set with one missing.
+    Merge {
+        /// The shard folders, e.g. artifacts/or-sweep-shard-*-of-3.
+        #[arg(required = true, value_name = "FOLDER")]
+        folders: Vec<PathBuf>,
+        /// Folder for the merged sweep folder.
+        #[arg(long, value_name = "DIR", default_value = "artifacts")]
+        artifacts: PathBuf,
     },
 }
 

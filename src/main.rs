@@ -114,13 +114,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             show(&gatenet::commands::trace::run(&request)?);
             Ok(0)
         }
-        (
-            Some(Command::Sweep { config, activation, optimizer, learning_rate, init, seeds, worker, run }),
-            _,
-        ) => {
-            let lists = sweep::Lists { activation, optimizer, learning_rate, init, seeds };
-            sweep_config(&config, lists, worker, &run, &show)
-        }
+        (Some(command @ Command::Sweep { .. }), _) => sweep_command(command, &show),
         (Some(Command::Report { run, html }), _) => {
             show(&report(&run)?);
             if html {
@@ -133,6 +127,41 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Err(Failure::usage("no config file given; try `gatenet configs/or.toml`, or `gatenet --help`"))
         }
     }
+}
+
+/// `gatenet sweep merge FOLDER...`, or `gatenet sweep CONFIG` (as a whole, one shard, or a
+/// worker process of either).
+fn sweep_command(command: Command, show: &dyn Fn(&str)) -> Result<u8, Failure> {
+    let Command::Sweep {
+        action,
+        config,
+        activation,
+        optimizer,
+        learning_rate,
+        init,
+        seeds,
+        shard,
+        worker,
+        run,
+    } = command
+    else {
+        unreachable!("called with a sweep command")
+    };
+    if let Some(gatenet::cli::SweepAction::Merge { folders, artifacts }) = action {
+        show(&sweep::merge(&folders, &artifacts)?.report());
+        return Ok(0);
+    }
+    let config = config.ok_or_else(|| {
+        Failure::usage(
+            "sweep: give a config file (`gatenet sweep CONFIG`), or `gatenet sweep merge FOLDER...`",
+        )
+    })?;
+    let shard = shard
+        .map(|text| gatenet::commands::sweep_shards::parse(&text, &|name| std::env::var(name).ok()))
+        .transpose()
+        .map_err(Failure::usage)?;
+    let lists = sweep::Lists { activation, optimizer, learning_rate, init, seeds, shard };
+    sweep_config(&config, lists, worker, &run, show)
 }
 
 fn sweep_config(

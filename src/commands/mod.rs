@@ -9,4 +9,5 @@ pub mod predict;
 pub mod report;
 pub mod sweep;
 pub mod sweep_runs;
+pub mod sweep_shards;
 pub mod trace;

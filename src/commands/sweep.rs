@@ -4,6 +4,7 @@
 //! checkpoints); runs go in parallel, one worker process per core, each pinned to its core.
 
 use super::sweep_runs::{sweep, work};
+use super::sweep_shards::{self, Shard};
 use crate::config::{Activation, Config, Init, OptimizerName, SweepSection};
 use crate::data::dataset::Dataset;
 use crate::failure::Failure;
@@ -216,6 +217,8 @@ pub struct Lists {
     pub learning_rate: Vec<f64>,
     pub init: Vec<Init>,
     pub seeds: Option<usize>,
+    /// `--shard K/N`: only that shard's runs.
+    pub shard: Option<(usize, usize)>,
 }
 
 /// `gatenet sweep CONFIG` into `artifacts` (continuing an interrupted sweep with `resume`), or,
@@ -228,10 +231,22 @@ pub fn command(
     out: &mut dyn std::io::Write,
 ) -> Result<Option<Swept>, Failure> {
     let (config, data) = Dataset::load(path, false).map_err(|e| Failure::usage(e.to_string()))?;
+    let shard = lists.shard;
     let grid = grid(&config, lists)?;
-    let folder = RunDir::new(artifacts, &format!("{}-sweep", config.name()));
+    let folder = match shard {
+        Some(shard) => sweep_shards::folder(artifacts, config.name(), shard),
+        None => RunDir::new(artifacts, &format!("{}-sweep", config.name())),
+    };
+    let plan = |folder: &RunDir| -> Result<(Plan, usize), Failure> {
+        let mut plan = plan(&config, &grid, folder, resume)?;
+        let total = plan.all.len();
+        if let Some(shard) = shard {
+            only(&mut plan, shard);
+        }
+        Ok((plan, total))
+    };
     if let Some((k, n)) = worker {
-        work((&config, &data), &plan(&config, &grid, &folder, resume)?.todo, k, n, out);
+        work((&config, &data), &plan(&folder)?.0.todo, k, n, out);
         return Ok(None);
     }
     if folder.config().is_file() {
@@ -240,11 +255,42 @@ pub fn command(
             folder.path().display()
         )));
     }
-    let plan = plan(&config, &grid, &folder, resume)?;
+    let (plan, total) = plan(&folder)?;
     folder.ensure_writable().map_err(Failure::runtime)?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let again = crate::shell::resume_command_line(std::env::args_os().skip(1));
-    run((&config, &data), plan, &folder, workers, &again).map(Some)
+    let config_sha256 = plan.config_sha256.clone();
+    let swept = run((&config, &data), plan, &folder, workers, &again)?;
+    if let (Some((k, n)), None) = (shard, &swept.interrupted) {
+        let runs = sweep_shards::places(total, (k, n));
+        let name = config.name().to_string();
+        sweep_shards::record(&folder, &Shard { name, shard: k, of: n, total, runs, config_sha256 })?;
+    }
+    Ok(Some(swept))
+}
+
+/// Keeps only shard `shard`'s runs of the plan: those whose place in the sweep's order is K
+/// modulo N.
+fn only(plan: &mut Plan, shard: (usize, usize)) {
+    let mine: std::collections::HashSet<(String, u64)> = sweep_shards::places(plan.all.len(), shard)
+        .into_iter()
+        .map(|i| key(&plan.all[i].0, plan.all[i].1))
+        .collect();
+    plan.all.retain(|(s, seed)| mine.contains(&key(s, *seed)));
+    plan.todo.retain(|(s, seed)| mine.contains(&key(s, *seed)));
+    plan.kept.retain(|r| mine.contains(&key(&r.setting, r.seed)));
+}
+
+/// `gatenet sweep merge FOLDER...`: the shards' runs, in the sweep's order, written as one
+/// process would have written them into `artifacts/<name>-sweep/`.
+pub fn merge(folders: &[std::path::PathBuf], artifacts: &Path) -> Result<Swept, Failure> {
+    let (name, results) = sweep_shards::merge(folders)?;
+    let folder = RunDir::new(artifacts, &format!("{name}-sweep"));
+    folder.ensure_writable().map_err(Failure::runtime)?;
+    let rows = rows(&results);
+    let title = format!("{name}: {} runs, merged from {} shard folders", results.len(), folders.len());
+    write_all(&folder, &results, &rows, &title, "")?;
+    Ok(Swept { rows, folder, title, interrupted: None })
 }
 
 /// The config's `[sweep]` with the command line's lists, checked as the config's own was.

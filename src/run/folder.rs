@@ -13,24 +13,22 @@
 //!   tensorboard/     the metrics as TensorBoard event files (`tensorboard --logdir artifacts`)
 //!   model.onnx, model.safetensors, model-epoch-E.*   written by `gatenet export`
 //!
-//! artifacts/<name>-trace.json   `gatenet trace`: every number of the first optimizer steps
-//!
-//! artifacts/<name>-lr-find/      `gatenet lr-find`: lr_find.csv (rate, loss, smoothed loss per
-//!                                 step) and lr_find.png
-//!
+//! artifacts/<name>-trace.json     `gatenet trace`: every number of the first optimizer steps
+//! artifacts/<name>-lr-find/        `gatenet lr-find`: lr_find.csv (rate, loss, smoothed) and .png
 //! artifacts/<name>-sweep/
 //!   sweep.csv        one row per run: setting, seed, outcome, state (finished or cut_short)
 //!   sweep.md         the table per setting; an interrupted sweep's says so and how to go on
 //!   sweep.png        epochs to converge per setting
 //!   interrupted/     an interrupted sweep's three files, when the folder holds a complete one
+//! artifacts/<name>-sweep-shard-K-of-N/   `sweep --shard K/N`: its runs' sweep files, and
+//!   shard.json       which shard of which sweep, for `gatenet sweep merge`
 //! ```
 
 use crate::run::atomic::create_beside;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Where `gatenet trace` writes a config's trace unless told otherwise: beside its run folder,
-/// not in it (a trace is no part of a run).
+/// `gatenet trace`'s file unless told otherwise: beside the run folder (a trace is no run's).
 pub fn trace_json(artifacts: &Path, name: &str) -> PathBuf {
     artifacts.join(format!("{name}-trace.json"))
 }
@@ -121,6 +119,11 @@ impl RunDir {
     /// Per-layer gradient and weight norms per epoch.
     pub fn layers_png(&self) -> PathBuf {
         self.root.join("layers.png")
+    }
+
+    /// A sweep shard's record of which shard of which sweep it is (`gatenet sweep --shard`).
+    pub fn shard_json(&self) -> PathBuf {
+        self.root.join("shard.json")
     }
 
     /// A sweep folder's table of runs, one row per run.

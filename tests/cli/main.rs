@@ -30,6 +30,8 @@ mod restore_best;
 mod resume;
 /// `gatenet sweep`.
 mod sweep;
+/// `gatenet sweep --shard` and `sweep merge`.
+mod sweep_shards;
 /// Synthetic datasets, validation and patience.
 mod synthetic;
 /// TensorBoard event files, read back by TensorBoard's own reader.
