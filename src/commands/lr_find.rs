@@ -59,8 +59,12 @@ pub fn lr_find(path: &Path, steps: usize, artifacts: &Path) -> Result<Found, Fai
             // check the whole run (on XOR with Adam the steepest fall, 1.1, oscillates for good
             // where a tenth of it converges in 36 epochs).
             let (best, why) = pick(&checks);
-            let _ = writeln!(text, "use learning_rate = {best}: {why}");
-            suggested = Some(best);
+            match best {
+                Some(rate) => writeln!(text, "use learning_rate = {rate}: {why}"),
+                None => writeln!(text, "no rate to use: {why}; lower the rate, or --steps more"),
+            }
+            .ok();
+            suggested = best;
         }
         None => {
             let more = 10 * test.points.len();
@@ -81,18 +85,18 @@ pub fn lr_find(path: &Path, steps: usize, artifacts: &Path) -> Result<Found, Fai
 
 /// The better of the checked rates: converged in the fewest epochs, or else the lowest
 /// validation loss.
-fn pick(checks: &[(f64, Checked)]) -> (f64, String) {
+fn pick(checks: &[(f64, Checked)]) -> (Option<f64>, String) {
     let converged =
         checks.iter().filter_map(|(rate, c)| c.converged.map(|e| (*rate, e))).min_by_key(|(_, e)| *e);
     if let Some((rate, epoch)) = converged {
-        return (rate, format!("it trains the config to its tolerance soonest, at epoch {epoch}"));
+        return (Some(rate), format!("it trains the config to its tolerance soonest, at epoch {epoch}"));
     }
     let lowest = checks.iter().min_by(|a, b| a.1.lowest_loss.total_cmp(&b.1.lowest_loss));
     match lowest {
         Some((rate, c)) if c.lowest_loss.is_finite() => {
-            (*rate, format!("it reaches the lower validation loss, {:.4}", c.lowest_loss))
+            (Some(*rate), format!("it reaches the lower validation loss, {:.4}", c.lowest_loss))
         }
-        _ => (checks[0].0, "neither trains without diverging: lower it further".into()),
+        _ => (None, "neither trains without diverging".into()),
     }
 }
 
@@ -120,6 +124,8 @@ struct Checked {
 fn check(config: &Config, data: &Dataset, device: &Device, rate: f64) -> Result<Checked, Failure> {
     let mut config = config.clone();
     config.optimizer.learning_rate = rate;
+    // A cosine schedule's floor may not exceed its start.
+    config.optimizer.min_learning_rate = config.optimizer.min_learning_rate.map(|floor| floor.min(rate));
     let learned = learn(&config, data, device, Start::in_memory(), Style::Quiet, Instant::now())?;
     let tolerance = config.training.tolerance;
     let rows = &learned.rows;

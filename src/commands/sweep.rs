@@ -237,13 +237,16 @@ pub fn command(
         Some(shard) => sweep_shards::folder(artifacts, config.name(), shard),
         None => RunDir::new(artifacts, &format!("{}-sweep", config.name())),
     };
-    let plan = |folder: &RunDir| -> Result<(Plan, usize), Failure> {
+    let plan = |folder: &RunDir| -> Result<(Plan, usize, String), Failure> {
         let mut plan = plan(&config, &grid, folder, resume)?;
-        let total = plan.all.len();
+        // Every run of the whole sweep, in order: shards of one sweep share them.
+        let keys: Vec<String> =
+            plan.all.iter().map(|(s, seed)| format!("{} seed {seed}\n", s.label())).collect();
+        let (total, jobs_sha256) = (plan.all.len(), crate::checksum::sha256(keys.concat().as_bytes()));
         if let Some(shard) = shard {
             only(&mut plan, shard);
         }
-        Ok((plan, total))
+        Ok((plan, total, jobs_sha256))
     };
     if let Some((k, n)) = worker {
         work((&config, &data), &plan(&folder)?.0.todo, k, n, out);
@@ -255,8 +258,15 @@ pub fn command(
             folder.path().display()
         )));
     }
-    let (plan, total) = plan(&folder)?;
+    let (plan, total, jobs_sha256) = plan(&folder)?;
     folder.ensure_writable().map_err(Failure::runtime)?;
+    // A shard's record goes first and comes back last: no old one describes new results.
+    match std::fs::remove_file(folder.shard_json()) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(Failure::runtime(format!("cannot remove {}: {e}", folder.shard_json().display())));
+        }
+        _ => {}
+    }
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let again = crate::shell::resume_command_line(std::env::args_os().skip(1));
     let config_sha256 = plan.config_sha256.clone();
@@ -264,7 +274,10 @@ pub fn command(
     if let (Some((k, n)), None) = (shard, &swept.interrupted) {
         let runs = sweep_shards::places(total, (k, n));
         let name = config.name().to_string();
-        sweep_shards::record(&folder, &Shard { name, shard: k, of: n, total, runs, config_sha256 })?;
+        sweep_shards::record(
+            &folder,
+            &Shard { name, shard: k, of: n, total, runs, config_sha256, jobs_sha256 },
+        )?;
     }
     Ok(Some(swept))
 }

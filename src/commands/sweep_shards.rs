@@ -24,10 +24,15 @@ pub struct Shard {
     /// order of this shard's sweep.csv.
     pub total: usize,
     pub runs: Vec<usize>,
-    /// The config every run started from (its grid left out), as sweep.md records it: shards
-    /// of one sweep share it.
+    /// The config every run started from (its grid left out), as sweep.md records it, and
+    /// every (setting, seed) of the sweep in order: shards of one sweep share both.
     pub config_sha256: String,
+    pub jobs_sha256: String,
 }
+
+/// The most runs a merged sweep may have: far beyond any grid, short of an allocation that
+/// would abort.
+const MAX_RUNS: usize = 10_000_000;
 
 /// `K/N` for `--shard`, or `auto` (the scheduler's array index and count, from Slurm's
 /// `SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_MIN` and `SLURM_ARRAY_TASK_COUNT`), or `auto/N`
@@ -38,9 +43,15 @@ pub fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(usize,
             .map(|v| v.trim().parse::<usize>().map_err(|_| format!("${name} is {v:?}, not a whole number")))
             .transpose()
     };
+    let slurm_first = || number("SLURM_ARRAY_TASK_MIN").map(|m| m.unwrap_or(0));
     let (k, n) = match text.split_once('/') {
         _ if text == "auto" => match (number("SLURM_ARRAY_TASK_ID")?, number("SLURM_ARRAY_TASK_COUNT")?) {
-            (Some(id), Some(count)) => (id - number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0).min(id), count),
+            // `--array=MIN-MAX:STEP`: the task's place in the array. A list of indices
+            // (`--array=1,5,9`) has no step; give `--shard K/N` for those.
+            (Some(id), Some(count)) => {
+                let (min, step) = (slurm_first()?, number("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1).max(1));
+                (id.saturating_sub(min) / step, count)
+            }
             _ => {
                 return Err(
                     "--shard auto: no $SLURM_ARRAY_TASK_ID and $SLURM_ARRAY_TASK_COUNT (in a Kubernetes Indexed Job, give the count: --shard auto/N)"
@@ -50,7 +61,9 @@ pub fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(usize,
         },
         Some(("auto", n)) => {
             let n = n.parse().map_err(|_| format!("--shard auto/N: expected a whole number, found {n:?}"))?;
-            let k = number("JOB_COMPLETION_INDEX")?.or(number("SLURM_ARRAY_TASK_ID")?);
+            let slurm =
+                number("SLURM_ARRAY_TASK_ID")?.map(|id| id.saturating_sub(slurm_first().unwrap_or(0)));
+            let k = number("JOB_COMPLETION_INDEX")?.or(slurm);
             (k.ok_or("--shard auto/N: no $JOB_COMPLETION_INDEX (or $SLURM_ARRAY_TASK_ID) to read the index from")?, n)
         }
         Some((k, n)) => match (k.parse(), n.parse()) {
@@ -87,32 +100,11 @@ pub fn record(folder: &RunDir, shard: &Shard) -> Result<(), Failure> {
 pub fn merge(folders: &[PathBuf]) -> Result<(String, Vec<RunResult>), Failure> {
     let mut shards: Vec<(PathBuf, Shard, Vec<RunResult>)> = Vec::new();
     for path in folders {
-        let dir = RunDir::at(path);
         let shown = path.display();
-        let text = std::fs::read_to_string(dir.shard_json()).map_err(|e| {
-            Failure::usage(format!("{shown} is not a finished sweep shard: cannot read its shard.json ({e})"))
-        })?;
-        let shard: Shard = serde_json::from_str(&text)
-            .map_err(|e| Failure::usage(format!("{shown}/shard.json is damaged: {e}")))?;
-        if marked(&dir) {
-            return Err(Failure::usage(format!(
-                "{shown} is an interrupted shard: continue it (its sweep command with --resume) before merging"
-            )));
-        }
-        let results = read(&dir.sweep_csv()).map_err(Failure::usage)?;
-        if results.len() != shard.runs.len() || shard.runs != places(shard.total, (shard.shard, shard.of)) {
-            return Err(Failure::usage(format!(
-                "{shown}: its sweep.csv has {} runs, and its shard.json lists {} of the {} that shard {} of {} has",
-                results.len(),
-                shard.runs.len(),
-                places(shard.total, (shard.shard, shard.of)).len(),
-                shard.shard,
-                shard.of
-            )));
-        }
+        let (shard, results) = read_shard(path)?;
         if let Some((first, other, _)) = shards.first() {
-            let same = (&other.name, other.of, other.total, &other.config_sha256)
-                == (&shard.name, shard.of, shard.total, &shard.config_sha256);
+            let same = (&other.name, other.of, other.total, &other.config_sha256, &other.jobs_sha256)
+                == (&shard.name, shard.of, shard.total, &shard.config_sha256, &shard.jobs_sha256);
             if !same {
                 return Err(Failure::usage(format!(
                     "{shown} is a shard of another sweep than {}: {} of {} shards of {} runs of `{}` (config SHA-256 {}), against {} of {} of `{}` ({})",
@@ -121,11 +113,11 @@ pub fn merge(folders: &[PathBuf]) -> Result<(String, Vec<RunResult>), Failure> {
                     shard.of,
                     shard.total,
                     shard.name,
-                    &shard.config_sha256[..12.min(shard.config_sha256.len())],
+                    shard.config_sha256.get(..12).unwrap_or_default(),
                     other.of,
                     other.total,
                     other.name,
-                    &other.config_sha256[..12.min(other.config_sha256.len())]
+                    other.config_sha256.get(..12).unwrap_or_default()
                 )));
             }
         }
@@ -159,6 +151,41 @@ pub fn merge(folders: &[PathBuf]) -> Result<(String, Vec<RunResult>), Failure> {
         }
     }
     Ok((name, placed.into_iter().flatten().collect()))
+}
+
+/// A shard folder's record and runs, checked against each other.
+fn read_shard(path: &Path) -> Result<(Shard, Vec<RunResult>), Failure> {
+    let dir = RunDir::at(path);
+    let shown = path.display();
+    let text = std::fs::read_to_string(dir.shard_json()).map_err(|e| {
+        Failure::usage(format!("{shown} is not a finished sweep shard: cannot read its shard.json ({e})"))
+    })?;
+    let shard: Shard = serde_json::from_str(&text)
+        .map_err(|e| Failure::usage(format!("{shown}/shard.json is damaged: {e}")))?;
+    // What `record` writes: a shard K of N >= 1 of at most as many runs as a sweep has.
+    if shard.of == 0 || shard.shard >= shard.of || shard.total > MAX_RUNS || shard.config_sha256.len() != 64 {
+        return Err(Failure::usage(format!(
+            "{shown}/shard.json is damaged: shard {} of {}, {} runs, config SHA-256 {:?}",
+            shard.shard, shard.of, shard.total, shard.config_sha256
+        )));
+    }
+    if marked(&dir) {
+        return Err(Failure::usage(format!(
+            "{shown} is an interrupted shard: continue it (its sweep command with --resume) before merging"
+        )));
+    }
+    let results = read(&dir.sweep_csv()).map_err(Failure::usage)?;
+    if results.len() != shard.runs.len() || shard.runs != places(shard.total, (shard.shard, shard.of)) {
+        return Err(Failure::usage(format!(
+            "{shown}: its sweep.csv has {} runs, and its shard.json lists {} of the {} that shard {} of {} has",
+            results.len(),
+            shard.runs.len(),
+            places(shard.total, (shard.shard, shard.of)).len(),
+            shard.shard,
+            shard.of
+        )));
+    }
+    Ok((shard, results))
 }
 
 #[cfg(test)]

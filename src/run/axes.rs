@@ -44,7 +44,10 @@ pub fn span(values: impl Iterator<Item = f64>, floor: f64) -> (f64, f64) {
         .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(v), h.max(v)));
     match (low, high) {
         (l, h) if l > h => (floor.max(1e-3), 1.0),
-        (l, h) if l == h => (l / 2.0, h * 2.0 + floor),
+        // Flat: around the value, by half of it (at least 0.5 on a linear axis; a log axis,
+        // whose floor is above 0, keeps it positive).
+        (l, h) if l == h && floor > 0.0 => (l / 2.0, h * 2.0 + floor),
+        (l, h) if l == h => (l - 0.5 * l.abs().max(1.0), h + 0.5 * l.abs().max(1.0)),
         (l, h) => (l, h),
     }
 }

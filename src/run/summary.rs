@@ -48,8 +48,9 @@ pub struct Summary {
     pub regression: Option<Fit>,
     /// The newest complete checkpoint, the one `--resume` would continue from.
     pub last_checkpoint: Option<usize>,
-    /// The epoch with the lowest validation loss, and whether model.bpk holds its weights
-    /// (`training.restore_best`) rather than the last epoch's.
+    /// With `training.restore_best`: the epoch with the lowest validation loss, and whether
+    /// model.bpk holds its weights rather than the last epoch's (a run that converged keeps
+    /// its converged weights).
     #[serde(default)]
     pub best_epoch: Option<usize>,
     #[serde(default)]

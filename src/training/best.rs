@@ -36,6 +36,22 @@ impl Best {
     }
 }
 
+/// The weights a run ends with, the best epoch and whether they are its weights: with
+/// `training.restore_best`, the best epoch's, however the run ended, but for a run that
+/// converged: its last weights are the ones within the tolerance.
+pub fn chosen(
+    last: Mlp,
+    best: Option<Best>,
+    converged: bool,
+    last_epoch: Option<usize>,
+) -> (Mlp, Option<usize>, bool) {
+    let epoch = best.as_ref().map(|b| b.epoch);
+    match best.filter(|b| !converged || Some(b.epoch) == last_epoch) {
+        Some(best) => (best.model, epoch, true),
+        None => (last, epoch, false),
+    }
+}
+
 /// The best weights a run starts with, from the checkpoint of epoch `checkpoint`, whose
 /// manifest names `best_epoch`: a resumed run's, when it keeps them (`training.restore_best`);
 /// none for a new run.
@@ -75,6 +91,6 @@ fn resumed(
             crate::run::checkpoint::record_error(&e)
         ))
     })?;
-    let loss = rows.get(epoch.wrapping_sub(1)).map_or(f64::INFINITY, |r| r.valid_loss);
+    let loss = rows.iter().find(|r| r.epoch == epoch).map_or(f64::INFINITY, |r| r.valid_loss);
     Ok(Best { epoch, loss, model })
 }

@@ -69,7 +69,7 @@ pub fn range_test(
     let batch_size = config.training.batch_size.unwrap_or(table.rows()).max(1);
     let loader = crate::data::table::XyLoader::new(table, batch_size, config.seed, true, 1, &autodiff);
     let mut optim = optimizer(&config.optimizer);
-    let mut points: Vec<Point> = Vec::with_capacity(steps);
+    let mut points: Vec<Point> = Vec::with_capacity(steps.min(1 << 16));
     let (mut average, mut lowest) = (0.0, f64::INFINITY);
     'test: loop {
         for batch in loader.iter() {

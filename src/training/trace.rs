@@ -4,7 +4,7 @@
 //!
 //! The step is the one `gatenet train` takes: the same batches, Burn's `TrainStep` (frozen
 //! layers' gradients dropped), the schedule's rate and Burn's optimizer, so that the weights
-//! after step N are those a run saves after N steps. The parameter gradients are the ones the
+//! after step N are those a run has after N steps (what it saves, when N ends an epoch). The parameter gradients are the ones the
 //! optimizer is handed. The gradients of the intermediates come from Burn's autodiff too: the
 //! forward pass is run again from a copy of `z` (or `a`) made a leaf that requires a gradient,
 //! so that autodiff differentiates the rest of the network with respect to it.
@@ -104,7 +104,7 @@ pub fn trace(config: &Config, data: &Dataset, steps: usize, device: &Device) -> 
         crate::data::table::XyLoader::new(table.clone(), batch_size, config.seed, true, 1, &autodiff);
     let mut optim = optimizer(&config.optimizer);
     let mut rates = schedule(&config.optimizer, config.training.num_epochs, steps_per_epoch)?;
-    let mut traced = Vec::with_capacity(steps);
+    let mut traced = Vec::with_capacity(steps.min(1024));
     'epochs: for epoch in 1.. {
         for batch in loader.iter() {
             if traced.len() == steps {

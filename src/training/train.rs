@@ -100,10 +100,8 @@ pub fn train(
     learning.training.num_epochs = stop_at.unwrap_or(config.training.num_epochs);
     let learned = learn(&learning, data, &device, start, Style::for_stderr(options.quiet), started)?;
     let Learned { model, rows, end, before, table, valid, best } = learned;
-    // `training.restore_best`: the best epoch's weights are the run's, however it ended.
-    let best_epoch = best.as_ref().map(|b| b.epoch);
-    let restored = best.is_some();
-    let model = best.map_or(model, |b| b.model);
+    let converged = matches!(end, Some((_, Ending::Converged)));
+    let (model, best_epoch, restored) = best::chosen(model, best, converged, rows.last().map(|r| r.epoch));
 
     // Ctrl-C during the last epoch still lets the run finish: nothing is left to resume.
     if let Some((epoch, Ending::Interrupted)) = end

@@ -69,6 +69,23 @@ fn without_restore_best_a_run_keeps_its_last_weights_and_says_nothing_of_a_best(
 }
 
 #[test]
+fn a_run_that_converges_keeps_its_converged_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[data]\ngate = \"or\"\n[optimizer]\nname = \"adam\"\nlearning_rate = 0.05\n[training]\nrestore_best = true\n";
+    let (out, summary) = train(&config_file(dir.path(), "or.toml", text), dir.path());
+    let summary = summary.unwrap_or_else(|| panic!("{}", stderr(&out)));
+    assert_eq!(summary["converged"], true);
+    // The last epoch is within the tolerance and has the lowest loss: nothing to restore.
+    assert_eq!(summary["best_epoch"], summary["epochs_run"]);
+    let predictions = summary["predictions"].as_array().unwrap();
+    assert!(
+        predictions
+            .iter()
+            .all(|p| (p["output"][0].as_f64().unwrap() - p["target"][0].as_f64().unwrap()).abs() <= 0.1)
+    );
+}
+
+#[test]
 fn the_best_weights_survive_kill_9_and_a_resume() {
     let dir = tempfile::tempdir().unwrap();
     let text = overfitting(3000, true);

@@ -81,6 +81,18 @@ fn merging_a_shard_twice_a_missing_shard_or_another_sweeps_shard_is_refused_nami
     std::fs::rename(dir.path().join(one), dir.path().join("kept-shard-1")).unwrap();
     shard(dir.path(), &other, 1, 2);
     assert_refused(&merge(&[zero, one]), &[one, "is a shard of another sweep than", zero]);
+    // The same config over another grid is another sweep too.
+    let other_grid = gatenet(
+        &["-q", "sweep", config.to_str().unwrap(), "--shard", "1/2", "--activation", "relu"],
+        dir.path(),
+    );
+    assert!(other_grid.status.success(), "{}", stderr(&other_grid));
+    assert_refused(&merge(&[zero, one]), &[one, "is a shard of another sweep than"]);
+    // A damaged shard.json is an error, never a panic.
+    let record = dir.path().join(one).join("shard.json");
+    let text = std::fs::read_to_string(&record).unwrap().replace("\"of\": 2", "\"of\": 0");
+    std::fs::write(&record, text).unwrap();
+    assert_refused(&merge(&[zero, one]), &["shard.json is damaged"]);
     assert!(merge(&[zero, "kept-shard-1"]).status.success());
 }
 
