@@ -9,7 +9,7 @@
 //! forward pass is run again from a copy of `z` (or `a`) made a leaf that requires a gradient,
 //! so that autodiff differentiates the rest of the network with respect to it.
 
-use crate::config::Config;
+use crate::config::{Config, Loss};
 use crate::data::dataset::Dataset;
 use crate::data::table::XyBatch;
 use crate::model::mlp::Mlp;
@@ -161,8 +161,12 @@ fn layers(model: &Mlp, batch: &XyBatch) -> Result<Step, String> {
         // dL/dz and dL/da: the rest of the pass from a leaf copy of each.
         let from_z = z.clone().detach().require_grad();
         let dl_dz = model.loss_from(i, from_z.clone(), None, &batch.targets).backward();
+        // The last layer's `a` is read by the loss only for mse: bce and cross-entropy read its
+        // logits (and autodiff has nothing to differentiate).
+        let reads_a = i + 1 < count || model.loss == Loss::Mse;
         let from_a = a.clone().detach().require_grad();
-        let dl_da = model.loss_from(i, z.clone().detach(), Some(from_a.clone()), &batch.targets).backward();
+        let dl_da = reads_a
+            .then(|| model.loss_from(i, z.clone().detach(), Some(from_a.clone()), &batch.targets).backward());
         let grad = |t: Tensor<2>, grads| t.grad(grads).map(rows).transpose();
         let [fan_in, fan_out] = linear.weight.val().dims();
         layers.push(Layer {
@@ -173,7 +177,10 @@ fn layers(model: &Mlp, batch: &XyBatch) -> Result<Step, String> {
             bias_before: flat(bias(linear))?,
             z: rows(z)?,
             a: rows(a.clone())?,
-            dl_da: grad(from_a, &dl_da)?,
+            dl_da: match &dl_da {
+                Some(grads) => grad(from_a, grads)?,
+                None => None,
+            },
             dl_dz: grad(from_z, &dl_dz)?.ok_or("autodiff gave no gradient for z")?,
             dl_dw: None,
             dl_db: None,

@@ -102,7 +102,9 @@ pub fn train(
     let Learned { model, rows, end, before, table, valid, best } = learned;
     let converged = matches!(end, Some((_, Ending::Converged)));
     let (model, best_epoch, restored) = best::chosen(model, best, converged, rows.last().map(|r| r.epoch));
-
+    if config.training.restore_best && best_epoch.is_none() && !rows.is_empty() {
+        warn("training.restore_best: no epoch had a finite validation loss; model.bpk has the last weights");
+    }
     // Ctrl-C during the last epoch still lets the run finish: nothing is left to resume.
     if let Some((epoch, Ending::Interrupted)) = end
         && epoch < learning.training.num_epochs

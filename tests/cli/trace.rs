@@ -154,6 +154,32 @@ fn one_traced_step_of_the_questions_net_matches_the_numpy_reference() {
 }
 
 #[test]
+fn a_classifiers_mini_batch_steps_trace_as_training_takes_them() {
+    let Some(python) = python(&["numpy", "safetensors"]) else { return };
+    // fruit.toml: softmax over 3 classes, cross-entropy, 180 training rows in batches of 32:
+    // six steps make its first epoch.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo().join("configs/fruit.csv"), dir.path().join("fruit.csv")).unwrap();
+    let copy = with_epochs(&repo().join("configs/fruit.toml"), dir.path(), "fruit", 1);
+    let out = gatenet(&["-q", "trace", copy.to_str().unwrap(), "--steps", "6"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(gatenet(&["-q", copy.to_str().unwrap()], dir.path()).status.success());
+    let run = dir.path().join("artifacts/fruit");
+    assert!(
+        gatenet(&["-q", "export", run.to_str().unwrap(), "--format", "safetensors"], dir.path())
+            .status
+            .success()
+    );
+    let trace = dir.path().join("artifacts/fruit-trace.json");
+    // float32 sums over 32 rows of terms near 1e-3 round to a few 1e-6 relative, or 1e-9
+    // absolute (the 4-row truth tables above stay within 1e-6 and 1e-9).
+    let (relative, absolute) = (Path::new("1e-5"), Path::new("1e-8"));
+    let model = run.join("model.safetensors");
+    let checked = python_check(&python, "check_trace.py", &[&trace, &model, relative, absolute]);
+    assert!(checked.contains("against central differences") && checked.contains("bit for bit"), "{checked}");
+}
+
+#[test]
 fn trace_refuses_a_bad_config_or_step_count_as_training_does() {
     let dir = tempfile::tempdir().unwrap();
     let bad = config_file(dir.path(), "bad.toml", "[data]\ngate = \"orr\"\n");

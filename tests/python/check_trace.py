@@ -1,6 +1,6 @@
 """Checks a `gatenet trace` JSON file with numpy, as a learner would (tests/cli/trace.rs runs it).
 
-    check_trace.py TRACE.json MODEL.safetensors
+    check_trace.py TRACE.json MODEL.safetensors [RELATIVE ABSOLUTE]
 
 MODEL.safetensors is `gatenet export` of the same config trained for the traced steps only.
 Checks, step by step and layer by layer:
@@ -8,7 +8,8 @@ Checks, step by step and layer by layer:
   * the forward pass: z = a_prev @ W + b and a = act(z), recomputed in float64;
   * the chain rule: dL/dz = dL/da * act'(z), dL/dW = a_prev.T @ dL/dz, dL/db = sum of dL/dz;
   * dL/dW and dL/db against central finite differences of the loss in float64 (step 1e-6), to
-    1e-6 relative (or 1e-9 absolute, for a gradient that is zero or nearly so);
+    RELATIVE (1e-6 by default; float32 sums over a larger batch round further) or ABSOLUTE
+    (1e-9), for a gradient that is zero or nearly so;
   * for SGD, W_after = W_before - lr * dL/dW, in float32 as Burn computes it;
   * the last step's weights after are the weights `gatenet train` saved, bit for bit.
 Prints one line per check; exits 1 on the first mismatch.
@@ -31,6 +32,9 @@ def act(name, z):
         return np.maximum(z, 0.0)
     if name == "identity":
         return z
+    if name == "softmax":
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
     raise SystemExit(f"unknown activation {name}")
 
 
@@ -48,6 +52,10 @@ def loss(kind, layers, weights, x, t):
         return np.mean((a - t) ** 2)
     if kind == "bce":
         return np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z))))
+    if kind == "cross_entropy":
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return np.mean(-(log_softmax * t).sum(axis=1))
     raise SystemExit(f"loss {kind} is not checked here")
 
 
@@ -62,7 +70,8 @@ def close(name, got, want, relative=1e-6, absolute=1e-9):
     print(f"ok {name} (largest error {error.max() if error.size else 0:.2e})")
 
 
-def main(trace_path, model_path):
+def main(trace_path, model_path, relative="1e-6", absolute="1e-9"):
+    relative, absolute = float(relative), float(absolute)
     with open(trace_path) as f:
         trace = json.load(f)
     kind = trace["loss"]
@@ -81,7 +90,9 @@ def main(trace_path, model_path):
             close(f"{n} z = a_prev @ W + b", z, a @ w + b, relative=1e-5, absolute=1e-7)
             close(f"{n} a = {l['activation']}(z)", l["a"], act(l["activation"], z), relative=1e-5, absolute=1e-7)
             dz = np.array(l["dL_dz"], dtype=np.float64)
-            if l["dL_da"] is not None:
+            # softmax's slope is a matrix per row, not a factor: the chain rule is checked
+            # through dL/dW and the central differences instead.
+            if l["dL_da"] is not None and l["activation"] != "softmax":
                 close(f"{n} dL/dz = dL/da * act'(z)", dz, np.array(l["dL_da"]) * act_grad(l["activation"], z), 1e-4, 1e-9)
             if l["dL_dW"] is not None:
                 close(f"{n} dL/dW = a_prev.T @ dL/dz", l["dL_dW"], a.T @ dz, 1e-4, 1e-9)
@@ -96,7 +107,7 @@ def main(trace_path, model_path):
                             moved[i][part][k] += delta
                             at.append(loss(kind, layers, moved, x, t))
                         numeric[k] = (at[0] - at[1]) / 2e-6
-                    close(f"{n} dL/d{'Wb'[part]} against central differences", analytic, numeric)
+                    close(f"{n} dL/d{'Wb'[part]} against central differences", analytic, numeric, relative, absolute)
                 if trace["optimizer"].startswith("sgd") and not l["optimizer_state"]:
                     lr = F32(step["learning_rate"])
                     for part, grad in (("weight", "dL_dW"), ("bias", "dL_db")):
