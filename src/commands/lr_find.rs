@@ -8,6 +8,7 @@ use crate::failure::Failure;
 use crate::run::atomic::write_atomic;
 use crate::run::folder::RunDir;
 use crate::run::lr_find_picture;
+use crate::run::metrics::converged_epoch;
 use crate::run::resume::Start;
 use crate::training::lr_find::{FIRST, LAST, RangeTest, range_test};
 use crate::training::progress::Style;
@@ -129,15 +130,15 @@ fn check(config: &Config, data: &Dataset, device: &Device, rate: f64) -> Result<
     let learned = learn(&config, data, device, Start::in_memory(), Style::Quiet, Instant::now())?;
     let tolerance = config.training.tolerance;
     let rows = &learned.rows;
-    let converged = rows.iter().find(|r| tolerance > 0.0 && r.max_error <= tolerance);
-    let last = rows.last();
-    let lowest_loss =
-        rows.iter().map(|r| r.valid_loss).filter(|l| l.is_finite()).fold(f64::INFINITY, f64::min);
-    let said = match (converged, last) {
-        (Some(row), _) => format!("every output within {tolerance} at epoch {}", row.epoch),
-        (None, Some(row)) if !row.valid_loss.is_finite() => format!("diverged by epoch {}", row.epoch),
-        (None, Some(row)) => {
-            let best = rows.iter().min_by(|a, b| a.valid_loss.total_cmp(&b.valid_loss)).unwrap_or(row);
+    let converged = converged_epoch(rows, tolerance);
+    // The lowest finite validation loss, and its epoch.
+    let best =
+        rows.iter().filter(|r| r.valid_loss.is_finite()).min_by(|a, b| a.valid_loss.total_cmp(&b.valid_loss));
+    let lowest_loss = best.map_or(f64::INFINITY, |r| r.valid_loss);
+    let said = match (converged, rows.last(), best) {
+        (Some(epoch), _, _) => format!("every output within {tolerance} at epoch {epoch}"),
+        (None, Some(row), _) if !row.valid_loss.is_finite() => format!("diverged by epoch {}", row.epoch),
+        (None, Some(row), Some(best)) => {
             let missed =
                 if tolerance > 0.0 { format!("largest error {:.4}, ", row.max_error) } else { String::new() };
             format!(
@@ -145,9 +146,9 @@ fn check(config: &Config, data: &Dataset, device: &Device, rate: f64) -> Result<
                 row.valid_loss, row.epoch, best.valid_loss, best.epoch
             )
         }
-        (None, None) => "no epoch trained".into(),
+        (None, _, _) => "no epoch trained".into(),
     };
-    Ok(Checked { said, converged: converged.map(|r| r.epoch), lowest_loss })
+    Ok(Checked { said, converged, lowest_loss })
 }
 
 fn csv(test: &RangeTest) -> String {

@@ -261,23 +261,14 @@ pub fn command(
     let (plan, total, jobs_sha256) = plan(&folder)?;
     folder.ensure_writable().map_err(Failure::runtime)?;
     // A shard's record goes first and comes back last: no old one describes new results.
-    match std::fs::remove_file(folder.shard_json()) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(Failure::runtime(format!("cannot remove {}: {e}", folder.shard_json().display())));
-        }
-        _ => {}
-    }
+    crate::run::folder::remove_if_present(&folder.shard_json()).map_err(Failure::runtime)?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let again = crate::shell::resume_command_line(std::env::args_os().skip(1));
     let config_sha256 = plan.config_sha256.clone();
     let swept = run((&config, &data), plan, &folder, workers, &again)?;
     if let (Some((k, n)), None) = (shard, &swept.interrupted) {
-        let runs = sweep_shards::places(total, (k, n));
         let name = config.name().to_string();
-        sweep_shards::record(
-            &folder,
-            &Shard { name, shard: k, of: n, total, runs, config_sha256, jobs_sha256 },
-        )?;
+        sweep_shards::record(&folder, &Shard { name, shard: k, of: n, total, config_sha256, jobs_sha256 })?;
     }
     Ok(Some(swept))
 }

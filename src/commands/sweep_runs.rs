@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::data::dataset::Dataset;
 use crate::failure::Failure;
+use crate::run::metrics::converged_epoch;
 use crate::run::resume::Start;
 use crate::run::sweep_results::{RunResult, Setting};
 use crate::training::interrupt;
@@ -242,9 +243,7 @@ fn run_one(
             result.cut_short = true;
         }
         Ok(Ok(learned)) => {
-            let tolerance = config.training.tolerance;
-            result.converged_epoch =
-                learned.rows.iter().find(|r| tolerance > 0.0 && r.max_error <= tolerance).map(|r| r.epoch);
+            result.converged_epoch = converged_epoch(&learned.rows, config.training.tolerance);
             result.final_loss = learned.rows.last().map_or(f64::NAN, |r| r.valid_loss);
             result.valid_accuracy = learned.rows.last().map_or(f64::NAN, |r| r.valid_accuracy);
         }

@@ -20,10 +20,9 @@ pub struct Shard {
     /// From 0, of `of`.
     pub shard: usize,
     pub of: usize,
-    /// Every run of the whole sweep, and the places in its order of this shard's runs, in the
-    /// order of this shard's sweep.csv.
+    /// Every run of the whole sweep; this shard's are at [`places`] in its order, in the order
+    /// of the shard's sweep.csv.
     pub total: usize,
-    pub runs: Vec<usize>,
     /// The config every run started from (its grid left out), as sweep.md records it, and
     /// every (setting, seed) of the sweep in order: shards of one sweep share both.
     pub config_sha256: String,
@@ -146,7 +145,7 @@ pub fn merge(folders: &[PathBuf]) -> Result<(String, Vec<RunResult>), Failure> {
     }
     let mut placed: Vec<Option<RunResult>> = vec![None; total];
     for (_, shard, results) in shards {
-        for (place, result) in shard.runs.into_iter().zip(results) {
+        for (place, result) in places(shard.total, (shard.shard, shard.of)).into_iter().zip(results) {
             placed[place] = Some(result);
         }
     }
@@ -175,14 +174,14 @@ fn read_shard(path: &Path) -> Result<(Shard, Vec<RunResult>), Failure> {
         )));
     }
     let results = read(&dir.sweep_csv()).map_err(Failure::usage)?;
-    if results.len() != shard.runs.len() || shard.runs != places(shard.total, (shard.shard, shard.of)) {
+    let expected = places(shard.total, (shard.shard, shard.of)).len();
+    if results.len() != expected {
         return Err(Failure::usage(format!(
-            "{shown}: its sweep.csv has {} runs, and its shard.json lists {} of the {} that shard {} of {} has",
+            "{shown}: its sweep.csv has {} runs, and shard {} of {} of {} runs has {expected}",
             results.len(),
-            shard.runs.len(),
-            places(shard.total, (shard.shard, shard.of)).len(),
             shard.shard,
-            shard.of
+            shard.of,
+            shard.total
         )));
     }
     Ok((shard, results))

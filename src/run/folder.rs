@@ -390,7 +390,7 @@ impl Part {
     }
 }
 
-fn remove_if_present(path: &Path) -> Result<(), String> {
+pub fn remove_if_present(path: &Path) -> Result<(), String> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(format!("cannot remove {}: {e}", path.display()))

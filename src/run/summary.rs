@@ -169,8 +169,7 @@ impl Summary {
         let tolerance = config.training.tolerance;
         let last = rows.last();
         let max_error = last.map_or(f64::NAN, |r| r.max_error);
-        let converged_epoch =
-            rows.iter().find(|r| tolerance > 0.0 && r.max_error <= tolerance).map(|r| r.epoch);
+        let converged_epoch = crate::run::metrics::converged_epoch(rows, tolerance);
         let width = table.target_width;
         let diverged = rows.iter().any(|r| !r.max_error.is_finite());
         // Without a tolerance there is no "converged" to miss; only a divergence is diagnosed.
