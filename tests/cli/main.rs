@@ -129,6 +129,20 @@ fn python_check(python: &Path, script: &str, args: &[&Path]) -> String {
     stdout(&out)
 }
 
+/// `house.csv` in `dir` (40 rows: an area, an age and a price rising from 0.3 to 4.2) and a
+/// config `<name>.toml` that diverges on it (SGD at 5: its loss passes 1e35 by epoch 11), with
+/// `extra` lines at the end of its `[training]` table.
+fn diverging_regression(dir: &Path, name: &str, extra: &str) -> PathBuf {
+    let rows: String =
+        (0..40).map(|i| format!("{},{},{:.2}\n", 40 + 4 * i, i % 7, 0.3 + 0.1 * i as f64)).collect();
+    std::fs::write(dir.join("house.csv"), format!("area_m2,age_years,price_k\n{rows}")).unwrap();
+    let text = format!(
+        "[data]\ncsv = \"house.csv\"\ntargets = [\"price_k\"]\n[model]\noutput_activation = \"identity\"\n\
+         [optimizer]\nname = \"sgd\"\nlearning_rate = 5\n[training]\nloss = \"mse\"\nnum_epochs = 100\n{extra}"
+    );
+    config_file(dir, &format!("{name}.toml"), &text)
+}
+
 /// Writes `text` as `<dir>/<name>` and returns its path.
 fn config_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);

@@ -143,14 +143,9 @@ fn misplaced(labels: &[Label], (width, height): (f64, f64)) -> Vec<String> {
 fn no_label_of_the_loss_picture_overlaps_another_or_is_cut_at_its_edge() {
     let dir = tempfile::tempdir().unwrap();
     // A regression that diverges (its numbers grow to 1e35), a 3-epoch run, a classifier, OR.
-    let rows: String =
-        (0..40).map(|i| format!("{},{},{:.2}\n", 40 + 4 * i, i % 7, 0.3 + 0.1 * i as f64)).collect();
-    std::fs::write(dir.path().join("house.csv"), format!("area_m2,age_years,price_k\n{rows}")).unwrap();
-    let diverging = "[data]\ncsv = \"house.csv\"\ntargets = [\"price_k\"]\n[model]\noutput_activation = \"identity\"\n\
-        [optimizer]\nname = \"sgd\"\nlearning_rate = 5\n[training]\nloss = \"mse\"\nnum_epochs = 100\n";
     let short = "[data]\ngate = \"xor\"\n[training]\nnum_epochs = 3\n";
     let configs = [
-        config_file(dir.path(), "diverging.toml", diverging),
+        super::diverging_regression(dir.path(), "diverging", ""),
         config_file(dir.path(), "short.toml", short),
         repo().join("configs/fruit.toml"),
         repo().join("configs/or.toml"),

@@ -123,12 +123,7 @@ fn the_best_weights_survive_kill_9_and_a_resume() {
 #[test]
 fn a_diverged_run_with_restore_best_still_ends_with_its_best_finite_weights() {
     let dir = tempfile::tempdir().unwrap();
-    let rows: String =
-        (0..40).map(|i| format!("{},{},{:.2}\n", 40 + 4 * i, i % 7, 0.3 + 0.1 * i as f64)).collect();
-    std::fs::write(dir.path().join("house.csv"), format!("area_m2,age_years,price_k\n{rows}")).unwrap();
-    let text = "[data]\ncsv = \"house.csv\"\ntargets = [\"price_k\"]\n[model]\noutput_activation = \"identity\"\n\
-                [optimizer]\nname = \"sgd\"\nlearning_rate = 5\n[training]\nloss = \"mse\"\nnum_epochs = 100\nrestore_best = true\n";
-    std::fs::write(dir.path().join("house.toml"), text).unwrap();
+    super::diverging_regression(dir.path(), "house", "restore_best = true\n");
     let out = gatenet(&["-q", "house.toml"], dir.path());
     assert_eq!(out.status.code(), Some(3), "diverged: {}", stderr(&out));
     let summary: Value = serde_json::from_str(
