@@ -1,7 +1,8 @@
 //! The command line: `gatenet CONFIG`, `gatenet train CONFIG`, `gatenet check CONFIG`.
 //! Hyper-parameters live only in the config file; flags only say where and how to run.
 
-use crate::config::{Activation, Init, OptimizerName};
+use crate::config::space::Space;
+use crate::config::{Activation, Init, OptimizerName, Search};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -130,12 +131,31 @@ pub enum Command {
         /// Optimizers, comma-separated, e.g. sgd,adam.
         #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = named::<OptimizerName>)]
         optimizer: Vec<OptimizerName>,
-        /// Learning rates, comma-separated, e.g. 0.5,0.05.
-        #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = number)]
-        learning_rate: Vec<f64>,
+        /// Learning rates, comma-separated, e.g. 0.5,0.05, or a range to sample, MIN..MAX or
+        /// MIN..MAX:log (log-uniform), e.g. 1e-4..1:log.
+        #[arg(long, value_name = "LIST|RANGE", value_parser = space::<f64>)]
+        learning_rate: Option<Space<f64>>,
         /// Inits, comma-separated, e.g. default,small.
         #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = named::<Init>)]
         init: Vec<Init>,
+        /// Widths of every hidden layer, comma-separated, e.g. 4,8,16, or a range, e.g. 2..64:log.
+        #[arg(long, value_name = "LIST|RANGE", value_parser = space::<usize>)]
+        width: Option<Space<usize>>,
+        /// grid (every combination) or random (--trials settings drawn from the axes, seeded by
+        /// the config's seed) [default: random when an axis is a range, else grid].
+        #[arg(long, value_name = "HOW", value_parser = named::<Search>)]
+        search: Option<Search>,
+        /// The settings a random search draws [default: the config's sweep.trials, or 20].
+        #[arg(long, value_name = "N")]
+        trials: Option<usize>,
+        /// Successive halving: train every setting --min-epochs, keep the best 1/ETA by median
+        /// validation loss, continue those from their checkpoints ETA times longer, and so on
+        /// up to training.num_epochs.
+        #[arg(long, value_name = "ETA")]
+        halving: Option<usize>,
+        /// The first rung of --halving [default: num_epochs / ETA^3, at least 1].
+        #[arg(long, value_name = "N")]
+        min_epochs: Option<usize>,
         /// Seeds 0 to N-1 for every combination [default: the config's sweep.seeds, or 20].
         #[arg(long, value_name = "N")]
         seeds: Option<usize>,
@@ -226,7 +246,7 @@ fn named<T: for<'a> serde::Deserialize<'a>>(text: &str) -> Result<T, String> {
     crate::names::parse(text.trim()).map_err(|e| crate::config::load::explain(e, None))
 }
 
-/// A number, as a config's `learning_rate = 0.5`.
-fn number(text: &str) -> Result<f64, String> {
-    text.trim().parse().map_err(|_| format!("expected a number, found {text:?}"))
+/// A sweep axis: a list, or a range to sample (`space.rs`).
+fn space<T: std::str::FromStr>(text: &str) -> Result<Space<T>, String> {
+    text.parse()
 }

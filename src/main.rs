@@ -139,6 +139,11 @@ fn sweep_command(command: Command, show: &dyn Fn(&str)) -> Result<u8, Failure> {
         optimizer,
         learning_rate,
         init,
+        width,
+        search,
+        trials,
+        halving,
+        min_epochs,
         seeds,
         shard,
         worker,
@@ -160,7 +165,19 @@ fn sweep_command(command: Command, show: &dyn Fn(&str)) -> Result<u8, Failure> {
         .map(|text| gatenet::commands::sweep_shards::parse(&text, &|name| std::env::var(name).ok()))
         .transpose()
         .map_err(Failure::usage)?;
-    let lists = sweep::Lists { activation, optimizer, learning_rate, init, seeds, shard };
+    let lists = sweep::Lists {
+        activation,
+        optimizer,
+        learning_rate,
+        init,
+        width,
+        seeds,
+        search,
+        trials,
+        halving,
+        min_epochs,
+        shard,
+    };
     sweep_config(&config, lists, worker, &run, show)
 }
 

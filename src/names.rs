@@ -96,6 +96,7 @@ mod tests {
         every::<Adapter>();
         every::<Gate>();
         every::<Synthetic>();
+        every::<crate::config::Search>();
         assert_eq!(Activation::LeakyRelu.to_string(), "leaky_relu");
     }
 }

@@ -8,6 +8,8 @@ pub mod lr_find;
 pub mod predict;
 pub mod report;
 pub mod sweep;
+pub mod sweep_halving;
 pub mod sweep_runs;
+pub mod sweep_search;
 pub mod sweep_shards;
 pub mod trace;

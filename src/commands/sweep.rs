@@ -3,9 +3,11 @@
 //! numbers rather than one lucky run. Every run is a Learner run kept in memory (no
 //! checkpoints); runs go in parallel, one worker process per core, each pinned to its core.
 
+use super::sweep_halving::{Halving, Rung, default_min_epochs, halve, halving_notes, ranked, trials};
 use super::sweep_runs::{sweep, work};
 use super::sweep_shards::{self, Shard};
-use crate::config::{Activation, Config, Init, OptimizerName, SweepSection};
+use crate::config::space::Space;
+use crate::config::{Activation, Config, Init, OptimizerName, Search, SweepSection};
 use crate::data::dataset::Dataset;
 use crate::failure::Failure;
 use crate::run::folder::RunDir;
@@ -16,38 +18,9 @@ use crate::training::interrupt;
 use std::path::Path;
 use std::time::Instant;
 
-/// Every combination of the grid, in a fixed order.
-pub fn settings(base: &Config, grid: &SweepSection) -> Vec<Setting> {
-    // A value listed twice is one setting: its runs would only be counted twice.
-    fn or_base<T: Clone + PartialEq>(list: &[T], own: T) -> Vec<T> {
-        let mut values: Vec<T> = Vec::new();
-        for value in if list.is_empty() { std::slice::from_ref(&own) } else { list } {
-            if !values.contains(value) {
-                values.push(value.clone());
-            }
-        }
-        values
-    }
-    let activations = or_base(&grid.activation, base.model.activation);
-    let optimizers = or_base(&grid.optimizer, base.optimizer.name);
-    let rates = or_base(&grid.learning_rate, base.optimizer.learning_rate);
-    let inits = or_base(&grid.init, base.model.init);
-    let mut all = Vec::new();
-    for &activation in &activations {
-        for &optimizer in &optimizers {
-            for &learning_rate in &rates {
-                for &init in &inits {
-                    all.push(Setting { activation, optimizer, learning_rate, init });
-                }
-            }
-        }
-    }
-    all
-}
-
 /// Every (setting, seed) of the sweep, in the order of its table and sweep.csv.
 pub fn jobs(base: &Config, grid: &SweepSection) -> Vec<(Setting, u64)> {
-    settings(base, grid)
+    super::sweep_search::settings(base, grid)
         .into_iter()
         .flat_map(|s| (0..grid.seeds as u64).map(move |seed| (s.clone(), seed)))
         .collect()
@@ -65,6 +38,8 @@ pub struct Plan {
     pub continues: Option<RunDir>,
     /// What the interrupted sweep's sweep.md records of the config, to continue only with it.
     pub config_sha256: String,
+    /// With `sweep.halving`: its factor, first rung and seeds.
+    pub halving: Option<Halving>,
 }
 
 /// A run's place in a sweep: its setting (the label spells every field) and seed.
@@ -121,7 +96,12 @@ pub fn plan(base: &Config, grid: &SweepSection, folder: &RunDir, resume: bool) -
     let done: std::collections::HashSet<(String, u64)> =
         kept.iter().map(|r| key(&r.setting, r.seed)).collect();
     let todo = all.iter().filter(|(s, seed)| !done.contains(&key(s, *seed))).cloned().collect();
-    Ok(Plan { all, todo, kept, continues, config_sha256 })
+    let halving = grid.halving.map(|eta| Halving {
+        eta,
+        min_epochs: grid.min_epochs.unwrap_or(default_min_epochs(base.training.num_epochs, eta)),
+        seeds: grid.seeds as u64,
+    });
+    Ok(Plan { all, todo, kept, continues, config_sha256, halving })
 }
 
 /// What a sweep did, for its table and its message.
@@ -143,15 +123,21 @@ pub fn run(
     plan: Plan,
     folder: &RunDir,
     workers: usize,
-    again: &str,
+    go_on: &str,
 ) -> Result<Swept, Failure> {
     let started = Instant::now();
-    let new = sweep(base, data, &plan.todo, workers)?;
+    let (new, rungs) = match &plan.halving {
+        Some(halving) => {
+            let halved = halve((base, data), &trials(&plan.all), halving, folder, workers)?;
+            (halved.results, halved.rungs)
+        }
+        None => (sweep(base, data, &plan.todo, workers)?, Vec::new()),
+    };
     let mut by_key: std::collections::HashMap<(String, u64), RunResult> =
         plan.kept.iter().chain(&new).map(|r| (key(&r.setting, r.seed), r.clone())).collect();
     let results: Vec<RunResult> =
         plan.all.iter().filter_map(|(setting, seed)| by_key.remove(&key(setting, *seed))).collect();
-    let rows = rows(&results);
+    let rows = ranked(rows(&results), &rungs);
     let never_started = plan.all.len() - results.len();
     let cut_short = results.iter().filter(|r| r.cut_short).count();
     let finished = results.len() - cut_short;
@@ -163,8 +149,13 @@ pub fn run(
             0 => String::new(),
             n => format!(" ({n} of them finished before, in the interrupted sweep this continues)"),
         };
-        let title = format!("{name}: {} runs in {seconds:.1} s on {workers} cores{kept}", results.len());
-        write_all(folder, &results, &rows, &title, "")?;
+        let epochs: usize = results.iter().map(|r| r.epochs).sum();
+        let title = format!(
+            "{name}: {} runs, {epochs} epochs in {seconds:.1} s on {workers} cores{kept}",
+            results.len()
+        );
+        let notes = plan.halving.as_ref().map_or(String::new(), |h| halving_notes(h, &rungs, &rows));
+        write_all(folder, (&results, &rows, &rungs), &title, &notes)?;
         // The interrupted sweep this one continued is done with; another one is left alone.
         let leftover = folder.interrupted_sweep();
         if plan.continues.is_some_and(|from| from.path() == leftover.path()) {
@@ -184,12 +175,12 @@ pub fn run(
         interrupt::cause()
     );
     let note = format!(
-        "{INTERRUPTED}: {counts}. The table counts the finished runs only. Continue with `{again}`.\n\n{CONFIG_LINE}{}`\n\n",
+        "{INTERRUPTED}: {counts}. The table counts the finished runs only; {go_on}.\n\n{CONFIG_LINE}{}`\n\n",
         plan.config_sha256
     );
-    write_all(&target, &results, &rows, &title, &note)?;
+    write_all(&target, (&results, &rows, &rungs), &title, &note)?;
     let message = format!(
-        "sweep interrupted by {}: {counts}; the finished runs are in {}/; continue with `{again}`",
+        "sweep interrupted by {}: {counts}; the finished runs are in {}/; {go_on}",
         interrupt::cause(),
         target.path().display()
     );
@@ -199,24 +190,30 @@ pub fn run(
 /// sweep.csv, sweep.md and sweep.png (of the runs that finished) into `folder`.
 fn write_all(
     folder: &RunDir,
-    results: &[RunResult],
-    rows: &[Row],
+    (results, rows, rungs): (&[RunResult], &[Row], &[Rung]),
     title: &str,
     notes: &str,
 ) -> Result<(), Failure> {
     write(folder, results, rows, title, notes)?;
     let finished: Vec<RunResult> = results.iter().filter(|r| !r.cut_short).cloned().collect();
-    crate::run::sweep_picture::sweep(&folder.sweep_png(), &finished, rows).map_err(Failure::runtime)?;
+    let rungs: Vec<usize> = rungs.iter().map(|r| r.epochs).collect();
+    crate::run::sweep_picture::sweep(&folder.sweep_png(), &finished, rows, &rungs)
+        .map_err(Failure::runtime)?;
     crate::run::report_html::write_sweep(folder, title, notes, rows).map_err(Failure::runtime)
 }
 
-/// The sweep's lists from the command line; each given one replaces the config's own.
+/// The sweep's axes and settings from the command line; each given one replaces the config's.
 pub struct Lists {
     pub activation: Vec<Activation>,
     pub optimizer: Vec<OptimizerName>,
-    pub learning_rate: Vec<f64>,
+    pub learning_rate: Option<Space<f64>>,
     pub init: Vec<Init>,
+    pub width: Option<Space<usize>>,
     pub seeds: Option<usize>,
+    pub search: Option<Search>,
+    pub trials: Option<usize>,
+    pub halving: Option<usize>,
+    pub min_epochs: Option<usize>,
     /// `--shard K/N`: only that shard's runs.
     pub shard: Option<(usize, usize)>,
 }
@@ -233,6 +230,7 @@ pub fn command(
     let (config, data) = Dataset::load(path, false).map_err(|e| Failure::usage(e.to_string()))?;
     let shard = lists.shard;
     let grid = grid(&config, lists)?;
+    refuse_halving_with(&grid, shard, resume)?;
     let folder = match shard {
         Some(shard) => sweep_shards::folder(artifacts, config.name(), shard),
         None => RunDir::new(artifacts, &format!("{}-sweep", config.name())),
@@ -249,7 +247,10 @@ pub fn command(
         Ok((plan, total, jobs_sha256))
     };
     if let Some((k, n)) = worker {
-        work((&config, &data), &plan(&folder)?.0.todo, k, n, out);
+        match grid.halving {
+            Some(_) => super::sweep_halving::work((&config, &data), &folder, k, &mut std::io::stdin(), out),
+            None => work((&config, &data), &plan(&folder)?.0.todo, k, n, out),
+        }
         return Ok(None);
     }
     if folder.config().is_file() {
@@ -263,14 +264,40 @@ pub fn command(
     // A shard's record goes first and comes back last: no old one describes new results.
     crate::run::folder::remove_if_present(&folder.shard_json()).map_err(Failure::runtime)?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let again = crate::shell::resume_command_line(std::env::args_os().skip(1));
+    let go_on = match grid.halving {
+        Some(_) => "a halving sweep is not continued: run it again, and it starts over".to_string(),
+        None => format!("continue with `{}`", crate::shell::resume_command_line(std::env::args_os().skip(1))),
+    };
     let config_sha256 = plan.config_sha256.clone();
-    let swept = run((&config, &data), plan, &folder, workers, &again)?;
+    let swept = run((&config, &data), plan, &folder, workers, &go_on)?;
     if let (Some((k, n)), None) = (shard, &swept.interrupted) {
         let name = config.name().to_string();
         sweep_shards::record(&folder, &Shard { name, shard: k, of: n, total, config_sha256, jobs_sha256 })?;
     }
     Ok(Some(swept))
+}
+
+/// Successive halving ranks every trial after each rung, so it runs on one machine, from the
+/// start: neither `--shard` nor `--resume` goes with it.
+fn refuse_halving_with(
+    grid: &SweepSection,
+    shard: Option<(usize, usize)>,
+    resume: bool,
+) -> Result<(), Failure> {
+    if grid.halving.is_none() {
+        return Ok(());
+    }
+    if shard.is_some() {
+        return Err(Failure::usage(
+            "--halving (or sweep.halving) ranks every trial after each rung, so a halving sweep runs on one machine and cannot be split with --shard; shard a grid or random search without halving",
+        ));
+    }
+    if resume {
+        return Err(Failure::usage(
+            "--resume continues an interrupted grid or random search; a halving sweep ranks its trials where each rung ends, and is not continued: run it again without --resume",
+        ));
+    }
+    Ok(())
 }
 
 /// Keeps only shard `shard`'s runs of the plan: those whose place in the sweep's order is K
@@ -293,7 +320,7 @@ pub fn merge(folders: &[std::path::PathBuf], artifacts: &Path) -> Result<Swept, 
     folder.ensure_writable().map_err(Failure::runtime)?;
     let rows = rows(&results);
     let title = format!("{name}: {} runs, merged from {} shard folders", results.len(), folders.len());
-    write_all(&folder, &results, &rows, &title, "")?;
+    write_all(&folder, (&results, &rows, &[]), &title, "")?;
     Ok(Swept { rows, folder, title, interrupted: None })
 }
 
@@ -307,9 +334,14 @@ fn grid(config: &Config, lists: Lists) -> Result<SweepSection, Failure> {
     }
     replace(&mut grid.activation, lists.activation);
     replace(&mut grid.optimizer, lists.optimizer);
-    replace(&mut grid.learning_rate, lists.learning_rate);
     replace(&mut grid.init, lists.init);
+    grid.learning_rate = lists.learning_rate.unwrap_or(grid.learning_rate);
+    grid.width = lists.width.unwrap_or(grid.width);
     grid.seeds = lists.seeds.unwrap_or(grid.seeds);
+    grid.search = lists.search.or(grid.search);
+    grid.trials = lists.trials.or(grid.trials);
+    grid.halving = lists.halving.or(grid.halving);
+    grid.min_epochs = lists.min_epochs.or(grid.min_epochs);
     let mut merged = config.clone();
     merged.sweep = Some(grid.clone());
     if let Some((key, message)) = merged.validate().into_iter().find(|(key, _)| key.starts_with("sweep")) {

@@ -28,7 +28,7 @@ pub fn sweep(
     workers: usize,
 ) -> Result<Vec<RunResult>, Failure> {
     if workers > 1 && base.backend != crate::config::BackendName::Wgpu {
-        return in_processes(jobs, workers);
+        return in_processes(jobs, workers, None);
     }
     let device = base.backend.select(base.device).map_err(Failure::usage)?;
     let next = AtomicUsize::new(0);
@@ -69,6 +69,7 @@ struct Reported {
     wall_seconds: f64,
     error: Option<String>,
     cut_short: bool,
+    epochs: usize,
 }
 
 /// Worker `k` of `n`: runs jobs k, k + n, k + 2n, ... one after another on core `k`, and
@@ -87,33 +88,47 @@ pub fn work(
         if interrupt::requested() {
             break;
         }
-        let r = run_one(base, data, &setting, seed, &device);
-        let reported = Reported {
-            index,
-            converged_epoch: r.converged_epoch,
-            final_loss: r.final_loss.to_bits(),
-            valid_accuracy: r.valid_accuracy.to_bits(),
-            wall_seconds: r.wall_seconds,
-            error: r.error,
-            cut_short: r.cut_short,
-        };
-        let line = serde_json::to_string(&reported).expect("a result serializes");
-        if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+        if !report(out, index, &run_one(base, data, &setting, seed, &device)) {
             break;
         }
     }
 }
 
+/// Reports job `index`'s result to the sweep, as a line of JSON on `out`; false when the sweep
+/// is gone (its end of the pipe closed).
+pub fn report(out: &mut dyn std::io::Write, index: usize, r: &RunResult) -> bool {
+    let reported = Reported {
+        index,
+        converged_epoch: r.converged_epoch,
+        final_loss: r.final_loss.to_bits(),
+        valid_accuracy: r.valid_accuracy.to_bits(),
+        wall_seconds: r.wall_seconds,
+        error: r.error.clone(),
+        cut_short: r.cut_short,
+        epochs: r.epochs,
+    };
+    let line = serde_json::to_string(&reported).expect("a result serializes");
+    writeln!(out, "{line}").and_then(|_| out.flush()).is_ok()
+}
+
 /// Runs the jobs in `workers` processes of this program and collects their reports. A job that
 /// no worker reported is a failed run, unless Ctrl-C stopped the sweep before it started.
-pub fn in_processes(jobs: &[(Setting, u64)], workers: usize) -> Result<Vec<RunResult>, Failure> {
-    let children = spawn(workers)?;
+/// With `given`, worker k reads its jobs from its stdin, `given[k]`, instead of working them out.
+pub fn in_processes(
+    jobs: &[(Setting, u64)],
+    workers: usize,
+    given: Option<Vec<String>>,
+) -> Result<Vec<RunResult>, Failure> {
+    let children = spawn(workers, given)?;
     let outputs = wait_passing_signals_on(children);
     Ok(collect(jobs, workers, outputs))
 }
 
 /// Starts `workers` processes of this program, each with this command line and `--worker`.
-fn spawn(workers: usize) -> Result<Vec<std::io::Result<std::process::Child>>, Failure> {
+fn spawn(
+    workers: usize,
+    given: Option<Vec<String>>,
+) -> Result<Vec<std::io::Result<std::process::Child>>, Failure> {
     let program = std::env::current_exe()
         .map_err(|e| Failure::runtime(format!("cannot start the sweep's worker processes: {e}")))?;
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
@@ -123,14 +138,24 @@ fn spawn(workers: usize) -> Result<Vec<std::io::Result<std::process::Child>>, Fa
             command
                 .args(&args)
                 .arg(format!("--worker={k}/{workers}"))
-                .stdin(std::process::Stdio::null())
+                .stdin(if given.is_some() {
+                    std::process::Stdio::piped()
+                } else {
+                    std::process::Stdio::null()
+                })
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::inherit());
             // A process group of its own: Ctrl-C on the terminal reaches this process only,
             // which passes the stop on once, below (a second signal would end a worker at once).
             #[cfg(unix)]
             std::os::unix::process::CommandExt::process_group(&mut command, 0);
-            command.spawn()
+            let mut child = command.spawn()?;
+            // The worker reads all of its stdin before it writes a line, so this cannot block
+            // on a full stdout pipe; a worker that died is found by `collect`.
+            if let (Some(given), Some(mut stdin)) = (&given, child.stdin.take()) {
+                let _ = std::io::Write::write_all(&mut stdin, given[k].as_bytes());
+            }
+            Ok(child)
         })
         .collect();
     Ok(children)
@@ -201,6 +226,7 @@ fn collect(
                 result.wall_seconds = r.wall_seconds;
                 result.error = r.error;
                 result.cut_short = r.cut_short;
+                result.epochs = r.epochs;
             }
             // Never started: Ctrl-C ended the sweep first, as in one process.
             None if interrupt::requested() => continue,
@@ -246,6 +272,7 @@ fn run_one(
             result.converged_epoch = converged_epoch(&learned.rows, config.training.tolerance);
             result.final_loss = learned.rows.last().map_or(f64::NAN, |r| r.valid_loss);
             result.valid_accuracy = learned.rows.last().map_or(f64::NAN, |r| r.valid_accuracy);
+            result.epochs = learned.rows.last().map_or(0, |r| r.epoch);
         }
         Ok(Err(failure)) => result.error = Some(failure.message),
         Err(_) => result.error = Some("internal error (a panic) in this run".into()),

@@ -35,6 +35,16 @@ pub enum OutputActivation {
     Softmax,
 }
 
+/// How `gatenet sweep` picks its settings (`sweep.search`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Search {
+    /// Every combination of the listed values.
+    Grid,
+    /// `sweep.trials` settings drawn from the axes, seeded by the config's seed.
+    Random,
+}
+
 /// The initialisation scheme for every Linear layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -152,5 +162,6 @@ crate::display_by_name!(
     OptimizerName,
     Schedule,
     BackendName,
-    Adapter
+    Adapter,
+    Search
 );

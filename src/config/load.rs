@@ -256,6 +256,12 @@ fn source_of(key: &str, item: &toml_edit::Item, text: &str) -> String {
     let value = match item {
         toml_edit::Item::Value(v) => v.span().map_or("{}", |s| &text[s]),
         toml_edit::Item::ArrayOfTables(_) => "[{}]",
+        // A sub-table such as `[sweep.learning_rate]` (how a range is written back): typed as
+        // the inline table it equals.
+        toml_edit::Item::Table(table) => {
+            let inline = table.clone().into_inline_table().to_string();
+            return format!("{} = {inline}", toml_edit::Key::new(key).display_repr());
+        }
         _ => "{}",
     };
     format!("{} = {value}", toml_edit::Key::new(key).display_repr())

@@ -7,7 +7,9 @@ pub mod csv_schema;
 pub mod limits;
 pub mod load;
 pub mod schema;
+pub mod space;
 mod validate;
+mod validate_sweep;
 
 pub use choices::*;
 pub use load::{ConfigError, Problem};

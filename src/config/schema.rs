@@ -7,10 +7,11 @@ use crate::config::Init;
 use crate::config::Loss;
 use crate::config::csv_schema::{Schema, held_out};
 use crate::config::limits::MAX_GATE_INPUTS;
+use crate::config::space::Space;
 use crate::config::{Activation, OutputActivation};
 use crate::config::{Adapter, BackendName};
 use crate::config::{Gate, Synthetic};
-use crate::config::{OptimizerName, Schedule};
+use crate::config::{OptimizerName, Schedule, Search};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -256,17 +257,36 @@ impl Default for TrainingSection {
     }
 }
 
-/// `[sweep]` in a config, or the same lists on the command line (which win). A list left
-/// out (empty here) keeps the config's own setting; a file cannot write an empty one.
+/// `[sweep]` in a config, or the same axes on the command line (which win). An axis left
+/// out (empty here) keeps the config's own setting; a file cannot write an empty list. An axis
+/// may be a list or, for the numbers, a range (`space.rs`), which only a random search samples.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct SweepSection {
+    // An axis left out is written out left out: an empty list would not read back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub activation: Vec<Activation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub optimizer: Vec<OptimizerName>,
-    pub learning_rate: Vec<f64>,
+    #[serde(skip_serializing_if = "Space::is_empty")]
+    pub learning_rate: Space<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub init: Vec<Init>,
-    /// Seeds 0 to seeds - 1 for every combination. Default 20.
+    /// The width of every hidden layer (their number stays the config's).
+    #[serde(skip_serializing_if = "Space::is_empty")]
+    pub width: Space<usize>,
+    /// Seeds 0 to seeds - 1 for every setting. Default 20.
     pub seeds: usize,
+    /// `grid` (every combination) or `random` (`trials` settings drawn from the axes). Default:
+    /// random when an axis is a range, else grid.
+    pub search: Option<Search>,
+    /// The settings a random search draws. Default 20.
+    pub trials: Option<usize>,
+    /// Successive halving: after each rung keep the best 1/halving of the settings, and train
+    /// them halving times longer, from `min_epochs` up to `training.num_epochs`.
+    pub halving: Option<usize>,
+    /// The first rung's epochs. Default: `training.num_epochs` / halving^3, at least 1.
+    pub min_epochs: Option<usize>,
 }
 
 impl Default for SweepSection {
@@ -274,10 +294,28 @@ impl Default for SweepSection {
         SweepSection {
             activation: Vec::new(),
             optimizer: Vec::new(),
-            learning_rate: Vec::new(),
+            learning_rate: Space::default(),
             init: Vec::new(),
+            width: Space::default(),
             seeds: 20,
+            search: None,
+            trials: None,
+            halving: None,
+            min_epochs: None,
         }
+    }
+}
+
+impl SweepSection {
+    /// The search the sweep runs: the one it names, else random when an axis is a range.
+    pub fn search(&self) -> Search {
+        let ranged = self.learning_rate.range().is_some() || self.width.range().is_some();
+        self.search.unwrap_or(if ranged { Search::Random } else { Search::Grid })
+    }
+
+    /// The settings a random search draws (20 unless `trials` says).
+    pub fn trials(&self) -> usize {
+        self.trials.unwrap_or(20)
     }
 }
 

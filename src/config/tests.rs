@@ -96,3 +96,19 @@ fn the_resolved_config_reads_back_as_the_same_config() {
     let again = load_text(&config.to_toml()).unwrap();
     assert_eq!(config.to_toml(), again.to_toml());
 }
+
+#[test]
+fn a_sweep_with_ranges_is_written_back_as_a_config_that_reads_the_same() {
+    let text = "[data]\ngate = \"or\"\n[sweep]\nactivation = [\"tanh\"]\n\
+                learning_rate = { min = 1e-4, max = 0.5, log = true }\nwidth = { min = 2, max = 9 }\n\
+                trials = 7\nhalving = 3\n";
+    let config = load_text(text).unwrap();
+    let written = config.to_toml();
+    let sweep_part = written.split("[sweep]").nth(1).unwrap();
+    assert!(!sweep_part.contains("[]"), "an axis left out is not written as an empty list: {written}");
+    let again = load_text(&written).unwrap_or_else(|e| panic!("{e}\n{written}"));
+    assert_eq!(again.sweep, config.sweep, "{written}");
+    let sweep = again.sweep.unwrap();
+    assert_eq!(sweep.search(), Search::Random, "a range makes a random search");
+    assert_eq!(sweep.width, space::Space::Range(space::Range { min: 2, max: 9, log: false }));
+}

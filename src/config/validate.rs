@@ -3,15 +3,16 @@
 //! at its line in the file.
 
 use super::limits::*;
+use super::validate_sweep::sweep;
 use super::*;
 use crate::config::limits::MAX_GATE_INPUTS;
 use crate::names::{list, shown};
 
 /// The problems found so far.
-struct Problems(Vec<(String, String)>);
+pub(super) struct Problems(Vec<(String, String)>);
 
 impl Problems {
-    fn check(&mut self, ok: bool, key: &str, message: String) {
+    pub(super) fn check(&mut self, ok: bool, key: &str, message: String) {
         if !ok {
             self.0.push((key.to_string(), message));
         }
@@ -333,33 +334,6 @@ fn schedule(config: &Config, p: &mut Problems) {
             "optimizer.gamma",
             format!("expected a number in (0, 1], found {gamma}"),
         );
-    }
-}
-
-/// The size of the sweep grid and its learning rates.
-fn sweep(config: &Config, p: &mut Problems) {
-    if let Some(sweep) = &config.sweep {
-        p.check(
-            (1..=10_000).contains(&sweep.seeds),
-            "sweep.seeds",
-            format!("expected between 1 and 10000, found {}", sweep.seeds),
-        );
-        let runs =
-            [sweep.activation.len(), sweep.optimizer.len(), sweep.learning_rate.len(), sweep.init.len()]
-                .iter()
-                .fold(sweep.seeds.min(10_000), |product, &n| product.saturating_mul(n.max(1)));
-        p.check(
-            runs <= MAX_SWEEP_RUNS,
-            "sweep",
-            format!("the grid has {runs} runs; at most {MAX_SWEEP_RUNS} are accepted"),
-        );
-        for &lr in &sweep.learning_rate {
-            p.check(
-                lr.is_finite() && lr > 0.0 && lr <= MAX_LEARNING_RATE,
-                "sweep.learning_rate",
-                format!("expected numbers > 0 and at most {MAX_LEARNING_RATE:e}, found {lr}"),
-            );
-        }
     }
 }
 

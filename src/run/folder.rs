@@ -16,21 +16,26 @@
 //! artifacts/<name>-trace.json     `gatenet trace`: every number of the first optimizer steps
 //! artifacts/<name>-lr-find/        `gatenet lr-find`: lr_find.csv (rate, loss, smoothed) and .png
 //! artifacts/<name>-sweep/
-//!   sweep.csv        one row per run: setting, seed, outcome, state (finished or cut_short)
+//!   sweep.csv        one row per run: setting, seed, outcome, state (finished, cut_short, pruned)
 //!   sweep.md         the table per setting; an interrupted sweep's says so and how to go on
 //!   sweep.png        epochs to converge per setting
 //!   interrupted/     an interrupted sweep's three files, when the folder holds a complete one
+//!   trials/trial-T-seed-S/   with --halving: each trial's run folder, continued rung by rung
 //! artifacts/<name>-sweep-shard-K-of-N/   `sweep --shard K/N`: its runs' sweep files, and
 //!   shard.json       which shard of which sweep, for `gatenet sweep merge`
 //! ```
 
 use crate::run::atomic::create_beside;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// `gatenet trace`'s file unless told otherwise: beside the run folder (a trace is no run's).
 pub fn trace_json(artifacts: &Path, name: &str) -> PathBuf {
     artifacts.join(format!("{name}-trace.json"))
+}
+
+/// The run name of a trial's seed: `trial-007-seed-2`.
+pub fn trial_name(trial: usize, seed: u64) -> String {
+    format!("trial-{trial:03}-seed-{seed}")
 }
 
 #[derive(Clone)]
@@ -139,6 +144,17 @@ impl RunDir {
     /// A sweep folder's picture: epochs to converge per combination.
     pub fn sweep_png(&self) -> PathBuf {
         self.root.join("sweep.png")
+    }
+
+    /// A halving sweep's trial runs: each an ordinary run folder, continued from its
+    /// checkpoint from one rung to the next.
+    pub fn trials(&self) -> PathBuf {
+        self.root.join("trials")
+    }
+
+    /// The run of one trial's seed, named for the trial's place in sweep order.
+    pub fn trial(&self, trial: usize, seed: u64) -> RunDir {
+        RunDir::new(&self.trials(), &trial_name(trial, seed))
     }
 
     /// Where an interrupted sweep goes when its folder holds a complete one: a sweep folder
@@ -284,22 +300,6 @@ impl RunDir {
     }
 }
 
-/// A run folder held by this process: an OS lock on `.lock` (which holds the pid, for the
-/// message a second process prints). The kernel releases the lock when the process ends in any
-/// way, so a lock never outlives its process, whatever pid the file names.
-pub struct RunLock {
-    path: PathBuf,
-    _file: std::fs::File,
-}
-
-impl Drop for RunLock {
-    fn drop(&mut self) {
-        // Removed while still locked: a process that opens the old file afterwards and locks it
-        // sees that the path no longer names it, and starts again (see `RunDir::lock`).
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
 impl RunDir {
     /// Creates the folder and writes and removes a file in it: for a sweep, whose files are all
     /// written at its end, so that a folder it cannot write is found before its first run.
@@ -308,58 +308,6 @@ impl RunDir {
         std::fs::create_dir_all(&self.root).map_err(fail)?;
         let (probe, _file) = create_beside(&self.root.join(".probe")).map_err(fail)?;
         std::fs::remove_file(probe).map_err(fail)
-    }
-
-    /// Takes the run folder for this process, so that two runs never write into one folder.
-    pub fn lock(&self) -> Result<RunLock, String> {
-        std::fs::create_dir_all(&self.root)
-            .map_err(|e| format!("cannot create the run folder {}: {e}", self.root.display()))?;
-        let path = self.root.join(".lock");
-        let fail = |e: std::io::Error| format!("cannot lock {}: {e}", path.display());
-        for _ in 0..100 {
-            let mut options = std::fs::OpenOptions::new();
-            options.read(true).write(true).create(true);
-            // A symlink planted at `.lock` is refused, not followed (and its target truncated).
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
-            let mut file = options.open(&path).map_err(fail)?;
-            match file.try_lock() {
-                Ok(()) if names(&path, &file) => {
-                    file.set_len(0).and_then(|_| write!(file, "{}", std::process::id())).map_err(fail)?;
-                    return Ok(RunLock { path, _file: file });
-                }
-                // The holder finished and removed it between our open and our lock: again.
-                Ok(()) => continue,
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    let holder =
-                        std::fs::read_to_string(&path).ok().and_then(|t| t.trim().parse::<u32>().ok());
-                    let pid = holder.map_or_else(|| "pid unknown".to_string(), |pid| format!("pid {pid}"));
-                    return Err(format!(
-                        "{} is in use by another gatenet process ({pid}); wait for it, or stop it first",
-                        self.root.display()
-                    ));
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(fail(e)),
-            }
-        }
-        Err(format!("cannot lock {}: other processes keep taking and releasing it", path.display()))
-    }
-}
-
-/// Whether `path` still names the open `file`.
-fn names(path: &Path, file: &std::fs::File) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (std::fs::symlink_metadata(path), file.metadata()) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (path, file);
-        true
     }
 }
 

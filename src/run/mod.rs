@@ -9,6 +9,7 @@ pub mod changes;
 pub mod checkpoint;
 pub mod diagnosis;
 pub mod folder;
+pub mod lock;
 pub mod lr_find_picture;
 pub mod metrics;
 pub mod pictures;

@@ -9,17 +9,24 @@ use crate::run::folder::RunDir;
 use std::fmt::Write;
 
 /// One combination of settings.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Setting {
     pub activation: Activation,
     pub optimizer: OptimizerName,
     pub learning_rate: f64,
     pub init: Init,
+    /// Every hidden layer's width, when the sweep sets it.
+    pub width: Option<usize>,
 }
 
 impl Setting {
     pub fn label(&self) -> String {
-        format!("{} {} lr {} init {}", self.activation, self.optimizer, self.learning_rate, self.init)
+        let label =
+            format!("{} {} lr {} init {}", self.activation, self.optimizer, self.learning_rate, self.init);
+        match self.width {
+            Some(width) => format!("{label} width {width}"),
+            None => label,
+        }
     }
 
     /// `base` with this setting and seed; the optimizer's own defaults are filled in anew.
@@ -34,6 +41,9 @@ impl Setting {
         }
         opt.name = self.optimizer;
         opt.learning_rate = self.learning_rate;
+        if let Some(width) = self.width {
+            config.model.hidden_sizes.iter_mut().for_each(|w| *w = width);
+        }
         let problems = config.validate();
         if let Some((key, message)) = problems.first() {
             return Err(format!("{key}: {message}"));
@@ -58,6 +68,10 @@ pub struct RunResult {
     /// A signal stopped the sweep during this run: it neither converged nor failed, and a
     /// continued sweep runs it again.
     pub cut_short: bool,
+    /// The epochs it trained.
+    pub epochs: usize,
+    /// Successive halving stopped it after `epochs`, for the reason given.
+    pub pruned: Option<String>,
 }
 
 impl RunResult {
@@ -72,6 +86,8 @@ impl RunResult {
             wall_seconds: 0.0,
             error: None,
             cut_short: false,
+            epochs: 0,
+            pruned: None,
         }
     }
 }
@@ -86,6 +102,8 @@ pub struct Row {
     /// Over the runs that ran (NaN when none did).
     pub median_valid_accuracy: f64,
     pub median_wall_seconds: f64,
+    /// Successive halving stopped the setting's runs after this many epochs.
+    pub pruned_at: Option<usize>,
 }
 
 /// The table's rows, of the runs that finished (a run cut short says nothing of its setting).
@@ -121,6 +139,7 @@ pub fn rows(results: &[RunResult]) -> Vec<Row> {
                 }),
                 median_valid_accuracy: median(&accuracies),
                 median_wall_seconds: median(&walls),
+                pruned_at: runs.iter().find(|r| r.pruned.is_some()).map(|r| r.epochs),
             }
         })
         .collect()
@@ -134,11 +153,16 @@ fn median(sorted: &[f64]) -> f64 {
     }
 }
 
-/// The per-combination table, as Markdown (sweep.md and the terminal).
+/// The per-combination table, as Markdown (sweep.md and the terminal); a column for the
+/// epoch successive halving stopped a setting at, when it stopped any.
 pub fn table(rows: &[Row]) -> String {
+    let halved = rows.iter().any(|r| r.pruned_at.is_some());
     let mut out = String::from(
-        "| setting | converged | median epochs | min | max | median valid accuracy | median wall ms |\n|---|---|---|---|---|---|---|\n",
+        "| setting | converged | median epochs | min | max | median valid accuracy | median wall ms |",
     );
+    out.push_str(if halved { " pruned at epoch |\n" } else { "\n" });
+    out.push_str("|---|---|---|---|---|---|---|");
+    out.push_str(if halved { "---|\n" } else { "\n" });
     for row in rows {
         let (median, min, max) = match row.epochs {
             Some((median, min, max)) => (format!("{median}"), min.to_string(), max.to_string()),
@@ -148,7 +172,7 @@ pub fn table(rows: &[Row]) -> String {
             a if a.is_nan() => "-".to_string(),
             a => format!("{:.1}%", 100.0 * a),
         };
-        let _ = writeln!(
+        let _ = write!(
             out,
             "| {} | {}/{} | {median} | {min} | {max} | {accuracy} | {:.1} |",
             row.setting.label(),
@@ -156,12 +180,16 @@ pub fn table(rows: &[Row]) -> String {
             row.runs,
             row.median_wall_seconds * 1e3
         );
+        if halved {
+            let _ = write!(out, " {} |", row.pruned_at.map_or("-".to_string(), |e| e.to_string()));
+        }
+        out.push('\n');
     }
     out
 }
 
 /// sweep.csv's columns, in order.
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 15] = [
     "activation",
     "optimizer",
     "learning_rate",
@@ -174,6 +202,9 @@ const COLUMNS: [&str; 12] = [
     "valid_accuracy",
     "error",
     "state",
+    "width",
+    "epochs",
+    "pruned_because",
 ];
 
 /// Writes sweep.csv and sweep.md into `folder`; `notes` go under sweep.md's title.
@@ -202,7 +233,10 @@ pub fn write(
             format!("{:.6}", r.wall_seconds),
             format!("{:.4}", r.valid_accuracy),
             r.error.clone().unwrap_or_default(),
-            if r.cut_short { CUT_SHORT } else { FINISHED }.to_string(),
+            state(r).to_string(),
+            s.width.map_or(String::new(), |w| w.to_string()),
+            r.epochs.to_string(),
+            r.pruned.clone().unwrap_or_default(),
         ]);
     }
     let csv = csv.into_inner().map_err(|e| Failure::runtime(format!("cannot write sweep.csv: {e}")))?;
@@ -214,8 +248,18 @@ pub fn write(
 
 /// sweep.csv's `state` of a run that ended by itself (converged, or not, or failed)...
 const FINISHED: &str = "finished";
-/// ... and of one a signal stopped.
+/// ... of one a signal stopped...
 const CUT_SHORT: &str = "cut_short";
+/// ... and of one successive halving stopped.
+const PRUNED: &str = "pruned";
+
+fn state(r: &RunResult) -> &'static str {
+    match (r.cut_short, &r.pruned) {
+        (true, _) => CUT_SHORT,
+        (false, Some(_)) => PRUNED,
+        (false, None) => FINISHED,
+    }
+}
 
 /// The runs sweep.csv records, as written by [`write`]; the error names the file and line.
 pub fn read(path: &std::path::Path) -> Result<Vec<RunResult>, String> {
@@ -249,6 +293,10 @@ pub fn read(path: &std::path::Path) -> Result<Vec<RunResult>, String> {
             optimizer: crate::names::parse(cell(1)).map_err(|e| damaged(&e))?,
             learning_rate: number(2)?,
             init: crate::names::parse(cell(3)).map_err(|e| damaged(&e))?,
+            width: match cell(12) {
+                "" => None,
+                width => Some(width.parse().map_err(|_| damaged("width is not a whole number"))?),
+            },
         };
         let mut result = RunResult::not_run(
             &setting,
@@ -263,9 +311,18 @@ pub fn read(path: &std::path::Path) -> Result<Vec<RunResult>, String> {
         result.valid_accuracy = number(9)?;
         result.error = Some(cell(10).to_string()).filter(|e| !e.is_empty());
         result.cut_short = match cell(11) {
-            FINISHED => false,
+            FINISHED | PRUNED => false,
             CUT_SHORT => true,
-            other => return Err(damaged(&format!("state is {other:?}, expected {FINISHED} or {CUT_SHORT}"))),
+            other => {
+                return Err(damaged(&format!(
+                    "state is {other:?}, expected {FINISHED}, {CUT_SHORT} or {PRUNED}"
+                )));
+            }
+        };
+        result.epochs = cell(13).parse().map_err(|_| damaged("epochs is not a whole number"))?;
+        result.pruned = match (cell(11), cell(14)) {
+            (PRUNED, why) => Some(why.to_string()),
+            _ => None,
         };
         results.push(result);
     }

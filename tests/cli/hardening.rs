@@ -107,6 +107,17 @@ config_cases! {
     misspelled_optimizer_key: "optimizer", "learning_rat = 0.1" => ["[optimizer]", "did you mean `learning_rate`"];
     misspelled_training_key: "training", "num_epoch = 3" => ["[training]", "did you mean `num_epochs`"];
     misspelled_sweep_key: "sweep", "seed = 3" => ["[sweep]", "did you mean `seeds`"];
+    sweep_range_with_min_above_max: "sweep", "learning_rate = { min = 1.0, max = 0.1 }" => ["victim.toml:12:1", "sweep.learning_rate", "expected min <= max, found min = 1 and max = 0.1"];
+    sweep_log_range_from_zero: "sweep", "learning_rate = { min = 0, max = 1.0, log = true }" => ["victim.toml:12:1", "sweep.learning_rate", "found min = 0"];
+    sweep_range_with_an_unknown_key: "sweep", "learning_rate = { min = 1e-3, max = 1.0, steps = 4 }" => ["victim.toml:12:1", "sweep.learning_rate", "unknown key `steps` in a range"];
+    sweep_range_without_a_max: "sweep", "width = { min = 2 }" => ["victim.toml:12:1", "sweep.width", "missing field `max`"];
+    sweep_width_range_from_zero: "sweep", "width = { min = 0, max = 8 }" => ["victim.toml:12:1", "sweep.width", "found min = 0"];
+    sweep_width_as_a_fraction: "sweep", "width = [2.5]" => ["victim.toml:12:1", "sweep.width"];
+    sweep_grid_over_a_range: "sweep", "learning_rate = { min = 1e-3, max = 1.0 }\nsearch = \"grid\"" => ["sweep.search", "only a random search samples"];
+    sweep_trials_of_a_grid: "sweep", "trials = 5" => ["victim.toml:12:1", "sweep.trials", "set search = \"random\""];
+    sweep_halving_by_one: "sweep", "halving = 1" => ["victim.toml:12:1", "sweep.halving", "found 1"];
+    sweep_min_epochs_without_halving: "sweep", "min_epochs = 5" => ["victim.toml:12:1", "sweep.min_epochs", "set sweep.halving"];
+    sweep_min_epochs_past_num_epochs: "sweep", "halving = 3\nmin_epochs = 50" => ["victim.toml:13:1", "sweep.min_epochs", "found 50"];
     learning_rate_as_text: "optimizer", "learning_rate = \"fast\"" => ["optimizer.learning_rate", "expected a number"];
     hidden_sizes_not_an_array: "model", "hidden_sizes = 4" => ["model.hidden_sizes", "expected an array"];
     negative_seed: "", "seed = -1" => ["seed", "-1"];
@@ -750,6 +761,44 @@ fn a_data_section_written_as_an_array_of_tables() {
         &["tables.toml:1:3", "data", "expected one table written [data]", "[[data]]"],
         |root| write(root, "tables.toml", "[[data]]\ngate = \"or\"\n"),
     );
+}
+
+#[test]
+fn sweep_ranges_on_the_command_line() {
+    refused(
+        &["sweep", "victim.toml", "--learning-rate", "1..0.1:log"],
+        2,
+        &["--learning-rate", "min <= max"],
+        |_| {},
+    );
+    refused(
+        &["sweep", "victim.toml", "--learning-rate", "0.1:log"],
+        2,
+        &["--learning-rate", "MIN..MAX"],
+        |_| {},
+    );
+    refused(
+        &["sweep", "victim.toml", "--width", "4..x"],
+        2,
+        &["--width", "expected a number, found \"x\""],
+        |_| {},
+    );
+    refused(
+        &["sweep", "victim.toml", "--search", "grid", "--width", "2..8"],
+        2,
+        &["--search", "sweep.width is a range"],
+        |_| {},
+    );
+}
+
+#[test]
+fn halving_with_a_shard_with_resume_or_with_a_cosine_schedule() {
+    let halving = ["sweep", "victim.toml", "--halving", "3", "--seeds", "1"];
+    refused(&[&halving[..], &["--shard", "0/2"]].concat(), 2, &["--shard", "one machine"], |_| {});
+    refused(&[&halving[..], &["--resume"]].concat(), 2, &["--resume", "without --resume"], |_| {});
+    refused(&halving, 2, &["sweep.halving", "cosine"], |root| {
+        write(root, "victim.toml", victim_with("optimizer", "schedule = \"cosine\""))
+    });
 }
 
 #[test]

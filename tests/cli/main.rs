@@ -30,6 +30,8 @@ mod restore_best;
 mod resume;
 /// `gatenet sweep`.
 mod sweep;
+/// `gatenet sweep` as a random search over ranges, and successive halving.
+mod sweep_search;
 /// `gatenet sweep --shard` and `sweep merge`.
 mod sweep_shards;
 /// Synthetic datasets, validation and patience.

@@ -8,7 +8,7 @@ const SWEEP: &str = "[data]\ngate = \"xor\"\n[training]\nnum_epochs = 500\n\
                      [sweep]\nactivation = [\"tanh\", \"sigmoid\"]\nlearning_rate = [0.05, 0.5]\nseeds = 3\n";
 
 /// sweep.csv without its wall-time column, the one that differs from run to run.
-fn rows_without_times(path: &Path) -> Vec<String> {
+pub(super) fn rows_without_times(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header = reader.headers().unwrap().clone();
