@@ -215,7 +215,7 @@ fn train_config(path: &Path, args: &RunArgs, quiet: bool, warn: bool) -> Result<
         (None, false) => StartFrom::Scratch,
     };
     gatenet::training::interrupt::install();
-    let outcome = train(&config, &data, &run, &RunOptions { from, quiet, warn })?;
+    let outcome = train(&config, &data, &run, &RunOptions { from, quiet, warn, pictures: true })?;
     let folder = run.path().display().to_string();
     match outcome {
         Outcome::Finished(summary) => {

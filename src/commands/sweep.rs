@@ -100,6 +100,7 @@ pub fn plan(base: &Config, grid: &SweepSection, folder: &RunDir, resume: bool) -
         eta,
         min_epochs: grid.min_epochs.unwrap_or(default_min_epochs(base.training.num_epochs, eta)),
         seeds: grid.seeds as u64,
+        resume,
     });
     Ok(Plan { all, todo, kept, continues, config_sha256, halving })
 }
@@ -230,7 +231,7 @@ pub fn command(
     let (config, data) = Dataset::load(path, false).map_err(|e| Failure::usage(e.to_string()))?;
     let shard = lists.shard;
     let grid = grid(&config, lists)?;
-    refuse_halving_with(&grid, shard, resume)?;
+    refuse_halving_with(&grid, shard)?;
     let folder = match shard {
         Some(shard) => sweep_shards::folder(artifacts, config.name(), shard),
         None => RunDir::new(artifacts, &format!("{}-sweep", config.name())),
@@ -264,10 +265,7 @@ pub fn command(
     // A shard's record goes first and comes back last: no old one describes new results.
     crate::run::folder::remove_if_present(&folder.shard_json()).map_err(Failure::runtime)?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let go_on = match grid.halving {
-        Some(_) => "a halving sweep is not continued: run it again, and it starts over".to_string(),
-        None => format!("continue with `{}`", crate::shell::resume_command_line(std::env::args_os().skip(1))),
-    };
+    let go_on = format!("continue with `{}`", crate::shell::resume_command_line(std::env::args_os().skip(1)));
     let config_sha256 = plan.config_sha256.clone();
     let swept = run((&config, &data), plan, &folder, workers, &go_on)?;
     if let (Some((k, n)), None) = (shard, &swept.interrupted) {
@@ -277,24 +275,12 @@ pub fn command(
     Ok(Some(swept))
 }
 
-/// Successive halving ranks every trial after each rung, so it runs on one machine, from the
-/// start: neither `--shard` nor `--resume` goes with it.
-fn refuse_halving_with(
-    grid: &SweepSection,
-    shard: Option<(usize, usize)>,
-    resume: bool,
-) -> Result<(), Failure> {
-    if grid.halving.is_none() {
-        return Ok(());
-    }
-    if shard.is_some() {
+/// Successive halving ranks every trial after each rung, so it runs on one machine: `--shard`
+/// does not go with it.
+fn refuse_halving_with(grid: &SweepSection, shard: Option<(usize, usize)>) -> Result<(), Failure> {
+    if grid.halving.is_some() && shard.is_some() {
         return Err(Failure::usage(
             "--halving (or sweep.halving) ranks every trial after each rung, so a halving sweep runs on one machine and cannot be split with --shard; shard a grid or random search without halving",
-        ));
-    }
-    if resume {
-        return Err(Failure::usage(
-            "--resume continues an interrupted grid or random search; a halving sweep ranks its trials where each rung ends, and is not continued: run it again without --resume",
         ));
     }
     Ok(())

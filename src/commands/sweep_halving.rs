@@ -10,6 +10,8 @@ use crate::config::{BackendName, Config};
 use crate::data::dataset::Dataset;
 use crate::failure::Failure;
 use crate::run::folder::{RunDir, trial_name};
+use crate::run::metrics::{EpochRow, converged_epoch, read_rows};
+use crate::run::summary::{StoppedBy, Summary};
 use crate::run::sweep_results::{Row, RunResult, Setting};
 use crate::training::interrupt;
 use crate::training::train::{Outcome, RunOptions, StartFrom, train};
@@ -31,12 +33,14 @@ pub fn default_min_epochs(max: usize, eta: usize) -> usize {
     (max / eta.saturating_pow(3)).max(1)
 }
 
-/// A halving sweep's factor, first rung and seeds per trial.
+/// A halving sweep's factor, first rung and seeds per trial, and whether it continues an
+/// interrupted one.
 #[derive(Clone, Copy)]
 pub struct Halving {
     pub eta: usize,
     pub min_epochs: usize,
     pub seeds: u64,
+    pub resume: bool,
 }
 
 /// The trials of a sweep's (setting, seed) list: its settings, in order.
@@ -106,8 +110,9 @@ pub struct TrialJob {
     pub setting: Setting,
     pub seed: u64,
     pub epochs: usize,
-    /// The first rung: a new run (a later one continues the run in its folder).
-    pub fresh: bool,
+    /// A new run: the first rung of a sweep not resumed. Every other job first looks in the
+    /// trial's folder for what it reached by `epochs` (see [`recorded`]), then continues it.
+    pub scratch: bool,
 }
 
 /// What a halving sweep did: a result per trial and seed, in trial order, and its rungs.
@@ -125,11 +130,12 @@ pub fn halve(
     folder: &RunDir,
     workers: usize,
 ) -> Result<Halved, Failure> {
-    let Halving { eta, min_epochs, seeds } = *halving;
+    let Halving { eta, min_epochs, seeds, resume } = *halving;
     let budgets = rungs(min_epochs, base.training.num_epochs, eta);
-    // The trials of an earlier halving sweep in this folder are replaced, not mixed in.
+    // The trials of an earlier halving sweep in this folder are replaced, not mixed in; those
+    // of the interrupted one a resumed sweep continues are what it continues from.
     match std::fs::remove_dir_all(folder.trials()) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+        Err(e) if !resume && e.kind() != std::io::ErrorKind::NotFound => {
             return Err(Failure::runtime(format!("cannot remove {}: {e}", folder.trials().display())));
         }
         _ => {}
@@ -153,7 +159,7 @@ pub fn halve(
                 setting: settings[i / per].clone(),
                 seed: (i % per) as u64,
                 epochs,
-                fresh: r == 0,
+                scratch: r == 0 && !resume,
             })
             .collect();
         for new in run_jobs((base, data), folder, &jobs, workers)? {
@@ -287,9 +293,19 @@ fn run_trial((base, data): (&Config, &Dataset), folder: &RunDir, job: &TrialJob)
     };
     (config.name, config.sweep) = (Some(trial_name(job.trial, job.seed)), None);
     config.training.num_epochs = job.epochs;
-    let from = if job.fresh { StartFrom::Scratch } else { StartFrom::Newest };
-    let options = RunOptions { from, quiet: true, warn: false };
     let run = folder.trial(job.trial, job.seed);
+    if !job.scratch
+        && let Some(rows) = recorded(&run, &config, job.epochs)
+    {
+        result.converged_epoch = converged_epoch(&rows, config.training.tolerance);
+        let last = rows.last().expect("recorded rows");
+        (result.final_loss, result.valid_accuracy, result.epochs) =
+            (last.valid_loss, last.valid_accuracy, last.epoch);
+        return result;
+    }
+    let continues = !job.scratch && crate::run::checkpoint::find(&run, None).is_ok();
+    let from = if continues { StartFrom::Newest } else { StartFrom::Scratch };
+    let options = RunOptions { from, quiet: true, warn: false, pictures: false };
     // A panic in one run is that run's failure, not the sweep's.
     let trained =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| train(&config, data, &run, &options)));
@@ -300,7 +316,7 @@ fn run_trial((base, data): (&Config, &Dataset), folder: &RunDir, job: &TrialJob)
             None
         }
         // Converged at its last rung already: what it reached is in its folder.
-        Ok(Ok(Outcome::NothingToDo(why))) => match crate::run::summary::Summary::read(&run.summary()) {
+        Ok(Ok(Outcome::NothingToDo(why))) => match Summary::read(&run.summary()) {
             Ok(Some(summary)) => Some(summary),
             _ => {
                 result.error = Some(why);
@@ -324,6 +340,21 @@ fn run_trial((base, data): (&Config, &Dataset), folder: &RunDir, job: &TrialJob)
     }
     result.wall_seconds = started.elapsed().as_secs_f64();
     result
+}
+
+/// The rows of the run in `run` up to `epochs`, when it has them all already: they reach that
+/// epoch (a later rung of the interrupted sweep trained it further), or the run ended by itself
+/// before it (converged, stopped by patience, diverged). A resumed halving sweep replays its
+/// rungs from these instead of training them again, and ranks what an uninterrupted one did.
+fn recorded(run: &RunDir, config: &Config, epochs: usize) -> Option<Vec<EpochRow>> {
+    let mut rows = read_rows(&run.metrics(), config.layers()).ok()?;
+    rows.retain(|r| r.epoch <= epochs);
+    let last = rows.last()?.epoch;
+    let ended = || {
+        let summary = Summary::read(&run.summary()).ok()??;
+        Some(summary.epochs_run == last && summary.stopped_by? != StoppedBy::NumEpochs)
+    };
+    (last == epochs || ended() == Some(true)).then_some(rows)
 }
 
 #[cfg(test)]

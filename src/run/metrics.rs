@@ -117,14 +117,14 @@ impl MetricsCsv {
     }
 }
 
-/// Every whole row of a run's metrics.csv, as far as they go (a run killed mid-line ends one
-/// early); an error only for a file that is not gatenet's.
 /// The first epoch after which every output was within `tolerance` (0: none ever is): the
 /// epoch a run converged, in summary.json, sweep.csv and lr-find's checks alike.
 pub fn converged_epoch(rows: &[EpochRow], tolerance: f64) -> Option<usize> {
     rows.iter().find(|r| tolerance > 0.0 && r.max_error <= tolerance).map(|r| r.epoch)
 }
 
+/// Every whole row of a run's metrics.csv, as far as they go (a run killed mid-line ends one
+/// early); an error only for a file that is not gatenet's.
 pub fn read_rows(path: &Path, layers: usize) -> Result<Vec<EpochRow>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(rows_after_header(&text, path, layers)?.map_while(EpochRow::parse).collect())

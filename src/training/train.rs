@@ -54,6 +54,9 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Print warnings (a skipped checkpoint, a picture not drawn).
     pub warn: bool,
+    /// Draw the pictures and report.html when the run ends. A halving sweep's trials do not:
+    /// drawn at every rung, they were three quarters of a trial folder's bytes.
+    pub pictures: bool,
 }
 
 /// How a run ended.
@@ -135,19 +138,31 @@ pub fn train(
         .filter(|_| !diverged || restored)
         .map(|b| crate::checksum::sha256(&b));
     summary.last_checkpoint = crate::run::checkpoint::find(run, None).ok().map(|found| found.manifest.epoch);
-    // A picture that cannot be written (a full disk) fails the run as metrics.csv would: the
-    // weights are saved, summary.json is not, so `--resume` draws them once there is room.
-    pictures::draw(run, &rows, summary.converged_epoch, &config, &model, &table)
-        .and_then(|()| page(run, &config, &rows, Some(&summary), None))
-        .map_err(|why| {
-            Failure::runtime(format!(
-                "{why}; the run is trained and model.bpk saved: make room, then finish it with --resume"
-            ))
-        })?;
+    if options.pictures {
+        drawn(run, (&config, &model, &table), &rows, &summary)?;
+    }
     // summary.json last: it marks the run finished, so a run killed while drawing is finished
     // by `--resume` (pictures and all) instead of looking done.
     write_atomic(&run.summary(), summary.to_json().as_bytes()).map_err(Failure::runtime)?;
     Ok(if diverged { Outcome::Diverged(summary) } else { Outcome::Finished(summary) })
+}
+
+/// The pictures and report.html of a finished run. One that cannot be written (a full disk)
+/// fails the run as metrics.csv would: the weights are saved, summary.json is not, so
+/// `--resume` draws them once there is room.
+fn drawn(
+    run: &RunDir,
+    (config, model, table): (&Config, &Mlp, &Table),
+    rows: &[EpochRow],
+    summary: &Summary,
+) -> Result<(), Failure> {
+    pictures::draw(run, rows, summary.converged_epoch, config, model, table)
+        .and_then(|()| page(run, config, rows, Some(summary), None))
+        .map_err(|why| {
+            Failure::runtime(format!(
+                "{why}; the run is trained and model.bpk saved: make room, then finish it with --resume"
+            ))
+        })
 }
 
 /// Burn's checkpointers for a run in a folder, gatenet's own (atomic files, checksums, the

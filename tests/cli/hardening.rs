@@ -792,10 +792,10 @@ fn sweep_ranges_on_the_command_line() {
 }
 
 #[test]
-fn halving_with_a_shard_with_resume_or_with_a_cosine_schedule() {
+fn halving_with_a_shard_with_nothing_to_resume_or_with_a_cosine_schedule() {
     let halving = ["sweep", "victim.toml", "--halving", "3", "--seeds", "1"];
     refused(&[&halving[..], &["--shard", "0/2"]].concat(), 2, &["--shard", "one machine"], |_| {});
-    refused(&[&halving[..], &["--resume"]].concat(), 2, &["--resume", "without --resume"], |_| {});
+    refused(&[&halving[..], &["--resume"]].concat(), 2, &["nothing to continue", "without --resume"], |_| {});
     refused(&halving, 2, &["sweep.halving", "cosine"], |root| {
         write(root, "victim.toml", victim_with("optimizer", "schedule = \"cosine\""))
     });

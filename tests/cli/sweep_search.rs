@@ -217,3 +217,70 @@ fn random_search_with_halving_finds_a_best_quarter_setting_of_the_grid_in_a_thir
     let (grid_epochs, search_epochs) = (epochs_trained(&grid), epochs_trained(&search));
     assert!(3 * search_epochs <= grid_epochs, "{search_epochs} epochs against the grid's {grid_epochs}");
 }
+
+/// Every trial's model.bpk under `folder`'s trials/, by folder name.
+fn trial_models(folder: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut models: Vec<(String, Vec<u8>)> = std::fs::read_dir(folder.join("trials"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|t| {
+            (
+                t.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(t.join("model.bpk")).unwrap(),
+            )
+        })
+        .collect();
+    models.sort();
+    models
+}
+
+#[cfg(unix)]
+#[test]
+fn a_halving_sweep_stopped_after_its_first_rung_continues_with_resume_to_the_uninterrupted_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo().join("configs/question-search.toml");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gatenet"))
+        .args(["sweep", config.to_str().unwrap(), "-q"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Stopped once a survivor of rung 1 is being continued (its config.toml records it).
+    let folder = dir.path().join("artifacts/question-search-sweep");
+    let continuing = || {
+        let Ok(trials) = std::fs::read_dir(folder.join("trials")) else { return false };
+        trials
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("config.toml")).ok())
+            .any(|c| c.contains("# resumed"))
+    };
+    let waited = std::time::Instant::now();
+    while !continuing() && waited.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // SAFETY: signals the child this test started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "stopped by Ctrl-C: {}", stderr(&out));
+    let rows = records(&folder.join("sweep.csv"));
+    assert!(rows.iter().any(|r| r["state"] == "cut_short"), "the runs under way were cut short");
+    assert!(rows.iter().any(|r| r["state"] == "pruned"), "rung 1 had pruned some");
+
+    let again = stderr(&out).split('`').nth(1).expect("a command to continue").to_string();
+    let continued = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(again.replacen("gatenet", env!("CARGO_BIN_EXE_gatenet"), 1))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(continued.status.success(), "{}", stderr(&continued));
+
+    let straight = tempfile::tempdir().unwrap();
+    sweep(straight.path(), &config, &["-q"]);
+    let whole = straight.path().join("artifacts/question-search-sweep");
+    assert_eq!(rows_without_times(&folder.join("sweep.csv")), rows_without_times(&whole.join("sweep.csv")));
+    assert!(
+        trial_models(&folder) == trial_models(&whole),
+        "every trial's weights as in the uninterrupted sweep"
+    );
+}
