@@ -114,13 +114,32 @@ pub fn write_sweep(
 ) -> Result<(), String> {
     let mut out = head(title, false);
     if !notes.trim().is_empty() {
-        let notes = escape(notes.trim()).replace("\n\n", "</p><p>");
-        let _ = writeln!(out, "<section id=\"notes\"><p>{notes}</p></section>");
+        // Paragraphs, and the Markdown tables among them (a halving sweep's rungs) as tables.
+        out.push_str("<section id=\"notes\">\n");
+        for block in notes.trim().split("\n\n") {
+            if block.starts_with('|') {
+                out.push_str(&html_table(block, ""));
+            } else {
+                let _ = writeln!(out, "<p>{}</p>", escape(block));
+            }
+        }
+        out.push_str("</section>\n");
     }
-    let _ = writeln!(out, "<section id=\"settings\">\n<h2>Settings</h2>\n<table>");
-    // The same table as sweep.md, from its Markdown: header, separator, one row per setting.
-    for (i, line) in crate::run::sweep_results::table(rows).lines().enumerate().filter(|(i, _)| *i != 1) {
-        let (tag, class) = if i == 0 { ("th", "") } else { ("td", " class=\"setting\"") };
+    let _ = writeln!(out, "<section id=\"settings\">\n<h2>Settings</h2>");
+    // The same table as sweep.md, from its Markdown.
+    out.push_str(&html_table(&crate::run::sweep_results::table(rows), " class=\"setting\""));
+    out.push_str("</section>\n");
+    inline_png(&mut out, "picture", "Epochs to converge", &folder.sweep_png());
+    artifacts(&mut out, folder, true);
+    out.push_str("</body>\n</html>\n");
+    write_atomic(&folder.report_html(), out.as_bytes())
+}
+
+/// A Markdown table (header, separator, rows) as an HTML one, each row with `class`.
+fn html_table(markdown: &str, class: &str) -> String {
+    let mut out = String::from("<table>\n");
+    for (i, line) in markdown.lines().enumerate().filter(|(i, _)| *i != 1) {
+        let (tag, class) = if i == 0 { ("th", "") } else { ("td", class) };
         let cells: String = line
             .trim_matches('|')
             .split('|')
@@ -128,11 +147,7 @@ pub fn write_sweep(
             .collect();
         let _ = writeln!(out, "<tr{class}>{cells}</tr>");
     }
-    out.push_str("</table>\n</section>\n");
-    inline_png(&mut out, "picture", "Epochs to converge", &folder.sweep_png());
-    artifacts(&mut out, folder, true);
-    out.push_str("</body>\n</html>\n");
-    write_atomic(&folder.report_html(), out.as_bytes())
+    out + "</table>\n"
 }
 
 /// The page's text.

@@ -145,6 +145,15 @@ fn diverging_regression(dir: &Path, name: &str, extra: &str) -> PathBuf {
     config_file(dir, &format!("{name}.toml"), &text)
 }
 
+/// Runs `command`, a command line gatenet printed for the user to paste, in a shell in `dir`,
+/// with this build's binary in place of `gatenet`; asserts that it succeeds.
+fn pasted(command: &str, dir: &Path) -> Output {
+    let line = command.replacen("gatenet", env!("CARGO_BIN_EXE_gatenet"), 1);
+    let out = Command::new("sh").args(["-c", &line]).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "`{line}`: {}", stderr(&out));
+    out
+}
+
 /// Writes `text` as `<dir>/<name>` and returns its path.
 fn config_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);

@@ -93,12 +93,6 @@ fn report_of_an_unfinished_run_prints_a_command_that_continues_it() {
     let said = stdout(&gatenet(&["report", "my runs/half"], root));
     let expected = "gatenet 'my runs/half/config.toml' --resume --artifacts 'my runs'";
     assert!(said.contains(expected), "{said}");
-    let continued = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(expected.replacen("gatenet", env!("CARGO_BIN_EXE_gatenet"), 1))
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(continued.status.success(), "{}", String::from_utf8_lossy(&continued.stderr));
+    super::pasted(expected, root);
     assert!(root.join("my runs/half/summary.json").is_file(), "the command finished the run");
 }

@@ -122,3 +122,22 @@ fn a_sweep_folder_has_a_report_with_one_row_per_setting() {
     assert!(console.is_empty(), "console: {console:?}");
     assert!(dom.contains("tanh") && dom.contains("relu"), "{dom}");
 }
+
+#[test]
+fn a_halving_sweeps_report_shows_its_rungs_as_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[data]\ngate = \"or\"\n[training]\nnum_epochs = 90\ntolerance = 0\n\
+                [sweep]\nlearning_rate = { min = 0.001, max = 0.1, log = true }\ntrials = 4\nseeds = 1\nhalving = 3\nmin_epochs = 10\n";
+    let config = config_file(dir.path(), "halved.toml", text);
+    let out = gatenet(&["-q", "sweep", config.to_str().unwrap()], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = dir.path().join("artifacts/halved-sweep/report.html");
+    let text = std::fs::read_to_string(&page).unwrap();
+    assert!(text.contains("<tr><th>rung</th><th>epochs</th><th>trials</th><th>kept</th></tr>"), "{text}");
+    assert!(text.contains("<tr><td>1</td><td>10</td><td>4</td><td>2</td></tr>"), "{text}");
+    assert!(!text.contains("| rung |"), "no Markdown left in the page: {text}");
+    let Some(chromium) = chromium() else { return };
+    let (dom, console) = render(&chromium, &page, None);
+    assert!(console.is_empty(), "console: {console:?}");
+    assert!(dom.contains("<th>kept</th>"), "{dom}");
+}

@@ -447,8 +447,6 @@ fn the_command_printed_after_ctrl_c_continues_the_run_when_pasted_into_a_shell()
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let message = stderr(&child.wait_with_output().unwrap());
     let command = message.split('`').nth(1).unwrap_or_else(|| panic!("no command in: {message}"));
-    let pasted = command.replacen("gatenet", env!("CARGO_BIN_EXE_gatenet"), 1);
-    let out = Command::new("sh").args(["-c", &pasted]).current_dir(dir.path()).output().unwrap();
-    assert!(out.status.success(), "`{pasted}`: {}", stderr(&out));
+    super::pasted(command, dir.path());
     assert!(dir.path().join("my artifacts/run/summary.json").is_file(), "the run was finished");
 }

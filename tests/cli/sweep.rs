@@ -1,6 +1,6 @@
 //! `gatenet sweep`: many seeds over a grid of settings, every run accounted for.
 
-use super::{assert_refused, config_file, gatenet, repo, stderr, stdout};
+use super::{assert_refused, config_file, gatenet, pasted, repo, stderr, stdout};
 use std::path::Path;
 
 /// sweep.csv's rows as (setting, seed, converged, epochs) and the file's header.
@@ -300,13 +300,7 @@ fn an_interrupted_sweep_says_what_it_did_not_finish_and_the_printed_command_cont
     assert_eq!(rows.iter().filter(|r| r[11] == "finished").count(), numbers[0], "{rows:?}");
 
     let again = said.split('`').nth(1).expect("a command to continue");
-    let continued = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(again.replacen("gatenet", env!("CARGO_BIN_EXE_gatenet"), 1))
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(continued.status.success(), "{}", stderr(&continued));
+    pasted(again, dir.path());
     assert!(!std::fs::read_to_string(folder.join("sweep.md")).unwrap().contains("Interrupted"));
 
     let straight = tempfile::tempdir().unwrap();

@@ -2,7 +2,7 @@
 //! halving, whose survivors go on from their checkpoints.
 
 use super::sweep_shards::rows_without_times;
-use super::{config_file, gatenet, repo, stderr, stdout};
+use super::{config_file, gatenet, pasted, repo, stderr, stdout};
 use std::path::Path;
 
 /// OR over two ranges, six trials of two seeds.
@@ -266,14 +266,7 @@ fn a_halving_sweep_stopped_after_its_first_rung_continues_with_resume_to_the_uni
     assert!(rows.iter().any(|r| r["state"] == "cut_short"), "the runs under way were cut short");
     assert!(rows.iter().any(|r| r["state"] == "pruned"), "rung 1 had pruned some");
 
-    let again = stderr(&out).split('`').nth(1).expect("a command to continue").to_string();
-    let continued = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(again.replacen("gatenet", env!("CARGO_BIN_EXE_gatenet"), 1))
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(continued.status.success(), "{}", stderr(&continued));
+    pasted(stderr(&out).split('`').nth(1).expect("a command to continue"), dir.path());
 
     let straight = tempfile::tempdir().unwrap();
     sweep(straight.path(), &config, &["-q"]);
