@@ -12,4 +12,5 @@ pub mod sweep_halving;
 pub mod sweep_runs;
 pub mod sweep_search;
 pub mod sweep_shards;
+pub mod sweep_trials;
 pub mod trace;

@@ -1,7 +1,9 @@
 //! `gatenet sweep CONFIG`: the same config over a grid of activations, optimizers, learning
 //! rates and inits, each with many seeds, to answer "which setting trains, and how fast?" with
-//! numbers rather than one lucky run. Every run is a Learner run kept in memory (no
-//! checkpoints); runs go in parallel, one worker process per core, each pinned to its core.
+//! numbers rather than one lucky run, or over settings drawn at random from ranges
+//! (`sweep_search.rs`). Every run is a Learner run kept in memory (no checkpoints), except a
+//! halving sweep's, which go on from their checkpoints (`sweep_halving.rs`); runs go in
+//! parallel, one worker process per core, each pinned to its core.
 
 use super::sweep_halving::{Halving, Rung, default_min_epochs, halve, halving_notes, ranked, trials};
 use super::sweep_runs::{sweep, work};
@@ -48,10 +50,11 @@ fn key(setting: &Setting, seed: u64) -> (String, u64) {
 }
 
 /// The SHA-256 of the config every run of the sweep starts from, its grid left out: a sweep
-/// continues only with the config it began with, though its lists may grow.
-fn config_sha256(base: &Config) -> String {
+/// continues only with the config it began with, though its lists may grow. A halving sweep's
+/// grid is in: its trials' folders hold the settings it drew and the rungs it ranked.
+fn config_sha256(base: &Config, grid: &SweepSection) -> String {
     let mut config = base.clone();
-    config.sweep = None;
+    config.sweep = grid.halving.map(|_| grid.clone());
     crate::checksum::sha256(config.to_toml().as_bytes())
 }
 
@@ -62,7 +65,7 @@ const CONFIG_LINE: &str = "Config SHA-256: `";
 /// sweep there are kept and only the others run. Workers call this too, to get the same list.
 pub fn plan(base: &Config, grid: &SweepSection, folder: &RunDir, resume: bool) -> Result<Plan, Failure> {
     let all = jobs(base, grid);
-    let config_sha256 = config_sha256(base);
+    let config_sha256 = config_sha256(base, grid);
     let (mut kept, mut continues) = (Vec::new(), None);
     if resume {
         let from = interrupted(folder).ok_or_else(|| {
@@ -102,6 +105,10 @@ pub fn plan(base: &Config, grid: &SweepSection, folder: &RunDir, resume: bool) -
         seeds: grid.seeds as u64,
         resume,
     });
+    // A resumed halving sweep replays its rungs from the trials' folders instead.
+    if halving.is_some() {
+        kept.clear();
+    }
     Ok(Plan { all, todo, kept, continues, config_sha256, halving })
 }
 
@@ -127,18 +134,18 @@ pub fn run(
     go_on: &str,
 ) -> Result<Swept, Failure> {
     let started = Instant::now();
-    let (new, rungs) = match &plan.halving {
+    let (new, rungs, standings) = match &plan.halving {
         Some(halving) => {
             let halved = halve((base, data), &trials(&plan.all), halving, folder, workers)?;
-            (halved.results, halved.rungs)
+            (halved.results, halved.rungs, halved.standings)
         }
-        None => (sweep(base, data, &plan.todo, workers)?, Vec::new()),
+        None => (sweep(base, data, &plan.todo, workers)?, Vec::new(), Vec::new()),
     };
     let mut by_key: std::collections::HashMap<(String, u64), RunResult> =
         plan.kept.iter().chain(&new).map(|r| (key(&r.setting, r.seed), r.clone())).collect();
     let results: Vec<RunResult> =
         plan.all.iter().filter_map(|(setting, seed)| by_key.remove(&key(setting, *seed))).collect();
-    let rows = ranked(rows(&results), &rungs);
+    let rows = ranked(rows(&results), &standings);
     let never_started = plan.all.len() - results.len();
     let cut_short = results.iter().filter(|r| r.cut_short).count();
     let finished = results.len() - cut_short;
@@ -249,7 +256,7 @@ pub fn command(
     };
     if let Some((k, n)) = worker {
         match grid.halving {
-            Some(_) => super::sweep_halving::work((&config, &data), &folder, k, &mut std::io::stdin(), out),
+            Some(_) => super::sweep_trials::work((&config, &data), &folder, k, &mut std::io::stdin(), out),
             None => work((&config, &data), &plan(&folder)?.0.todo, k, n, out),
         }
         return Ok(None);

@@ -133,11 +133,16 @@ fn a_halving_sweeps_report_shows_its_rungs_as_a_table() {
     assert!(out.status.success(), "{}", stderr(&out));
     let page = dir.path().join("artifacts/halved-sweep/report.html");
     let text = std::fs::read_to_string(&page).unwrap();
-    assert!(text.contains("<tr><th>rung</th><th>epochs</th><th>trials</th><th>kept</th></tr>"), "{text}");
-    assert!(text.contains("<tr><td>1</td><td>10</td><td>4</td><td>2</td></tr>"), "{text}");
+    assert!(
+        text.contains(
+            "<tr><th>rung</th><th>epochs</th><th>trials</th><th>ended by themselves</th><th>went on</th></tr>"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("<tr><td>1</td><td>10</td><td>4</td><td>0</td><td>2</td></tr>"), "{text}");
     assert!(!text.contains("| rung |"), "no Markdown left in the page: {text}");
     let Some(chromium) = chromium() else { return };
     let (dom, console) = render(&chromium, &page, None);
     assert!(console.is_empty(), "console: {console:?}");
-    assert!(dom.contains("<th>kept</th>"), "{dom}");
+    assert!(dom.contains("<th>went on</th>"), "{dom}");
 }
