@@ -134,13 +134,13 @@ pub enum Command {
         /// Learning rates, comma-separated, e.g. 0.5,0.05, or a range to sample, MIN..MAX or
         /// MIN..MAX:log (log-uniform), e.g. 1e-4..1:log.
         #[arg(long, value_name = "LIST|RANGE", value_parser = space::<f64>)]
-        learning_rate: Option<Space<f64>>,
+        learning_rate: Vec<Space<f64>>,
         /// Inits, comma-separated, e.g. default,small.
         #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = named::<Init>)]
         init: Vec<Init>,
         /// Widths of every hidden layer, comma-separated, e.g. 4,8,16, or a range, e.g. 2..64:log.
         #[arg(long, value_name = "LIST|RANGE", value_parser = space::<usize>)]
-        width: Option<Space<usize>>,
+        width: Vec<Space<usize>>,
         /// grid (every combination) or random (--trials settings drawn from the axes, seeded by
         /// the config's seed) [default: random when an axis is a range, else grid].
         #[arg(long, value_name = "HOW", value_parser = named::<Search>)]
@@ -153,7 +153,8 @@ pub enum Command {
         /// up to training.num_epochs.
         #[arg(long, value_name = "ETA")]
         halving: Option<usize>,
-        /// The first rung of --halving [default: num_epochs / ETA^3, at least 1].
+        /// The fewest epochs of --halving's first rung, which is num_epochs / ETA^k for the
+        /// largest k that keeps it at least N [default: N = num_epochs / ETA^3, at least 1].
         #[arg(long, value_name = "N")]
         min_epochs: Option<usize>,
         /// Seeds 0 to N-1 for every combination [default: the config's sweep.seeds, or 20].

@@ -8,6 +8,7 @@ use gatenet::commands::gradcheck::gradcheck;
 use gatenet::commands::predict::{Request, predict};
 use gatenet::commands::report::report;
 use gatenet::commands::sweep;
+use gatenet::config::space::Space;
 use gatenet::data::dataset::Dataset;
 use gatenet::failure::{DIVERGED, Failure, RUNTIME_FAILURE};
 use gatenet::run::folder::RunDir;
@@ -165,6 +166,9 @@ fn sweep_command(command: Command, show: &dyn Fn(&str)) -> Result<u8, Failure> {
         .map(|text| gatenet::commands::sweep_shards::parse(&text, &|name| std::env::var(name).ok()))
         .transpose()
         .map_err(Failure::usage)?;
+    let axis = |option: &str, e: String| Failure::usage(format!("{option}: {e}"));
+    let learning_rate = Space::joined(learning_rate).map_err(|e| axis("--learning-rate", e))?;
+    let width = Space::joined(width).map_err(|e| axis("--width", e))?;
     let lists = sweep::Lists {
         activation,
         optimizer,

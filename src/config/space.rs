@@ -47,6 +47,28 @@ impl<T> Space<T> {
         matches!(self, Space::Values(values) if values.is_empty())
     }
 
+    /// The axis given as several `--option` values: their values together, or one range alone.
+    pub fn joined(given: Vec<Space<T>>) -> Result<Option<Space<T>>, String>
+    where
+        T: fmt::Display,
+    {
+        if given.len() <= 1 {
+            return Ok(given.into_iter().next());
+        }
+        let mut values = Vec::new();
+        for space in given {
+            match space {
+                Space::Values(more) => values.extend(more),
+                Space::Range(range) => {
+                    return Err(format!(
+                        "expected values, or one range alone, found the range {range} among others"
+                    ));
+                }
+            }
+        }
+        Ok(Some(Space::Values(values)))
+    }
+
     pub fn range(&self) -> Option<&Range<T>> {
         match self {
             Space::Values(_) => None,
@@ -137,6 +159,10 @@ mod tests {
         assert_eq!("2..16".parse(), Ok(Space::Range(Range { min: 2usize, max: 16, log: false })));
         assert!("2..x".parse::<Space<usize>>().unwrap_err().contains("\"x\""));
         assert!("0.5:log".parse::<Space<f64>>().unwrap_err().contains("MIN..MAX"));
+        let twice = Space::joined(vec!["0.5".parse().unwrap(), "0.05,0.1".parse().unwrap()]);
+        assert_eq!(twice, Ok(Some(Space::Values(vec![0.5, 0.05, 0.1]))), "a repeated option adds its values");
+        let mixed = Space::joined(vec!["0.5".parse().unwrap(), "1e-3..1".parse::<Space<f64>>().unwrap()]);
+        assert!(mixed.unwrap_err().contains("the range 0.001..1 among others"));
     }
 
     #[test]

@@ -158,27 +158,33 @@ fn model(config: &Config, p: &mut Problems) {
         );
     }
     if model.hidden_sizes.iter().all(|w| (1..=MAX_WIDTH).contains(w)) && config.data.known() {
-        let (inputs, outputs) = config.data.widths();
-        // A gate's width is capped for this count only: data.inputs is refused above 16.
-        let inputs = if config.data.gate.is_some() { inputs.min(MAX_GATE_INPUTS) } else { inputs };
-        let mut widths = vec![inputs];
-        widths.extend(&model.hidden_sizes);
-        widths.push(outputs);
-        let params: usize = widths.windows(2).map(|p| p[0] * p[1] + p[1]).sum();
-        p.check(
-            params <= MAX_PARAMETERS,
-            "model.hidden_sizes",
-            format!(
-                "the network would have {params} parameters (about {:.1} GB with the optimizer's state); at most {MAX_PARAMETERS} are accepted",
-                params as f64 * 16.0 / 1e9
-            ),
-        );
+        size(config, &model.hidden_sizes, "model.hidden_sizes", p);
     }
     p.check(
         !(config.training.loss == Loss::Bce && model.output_activation != OutputActivation::Sigmoid),
         "training.loss",
         "\"bce\" needs probabilities: set model.output_activation = \"sigmoid\", or use loss = \"mse\""
             .into(),
+    );
+}
+
+/// The network's parameters with these hidden widths, at most [`MAX_PARAMETERS`]; for data
+/// whose widths are known.
+pub(super) fn size(config: &Config, hidden: &[usize], key: &str, p: &mut Problems) {
+    let (inputs, outputs) = config.data.widths();
+    // A gate's width is capped for this count only: data.inputs is refused above 16.
+    let inputs = if config.data.gate.is_some() { inputs.min(MAX_GATE_INPUTS) } else { inputs };
+    let mut widths = vec![inputs];
+    widths.extend(hidden);
+    widths.push(outputs);
+    let params = widths.windows(2).map(|p| p[0] * p[1] + p[1]).fold(0usize, usize::saturating_add);
+    p.check(
+        params <= MAX_PARAMETERS,
+        key,
+        format!(
+            "the network would have {params} parameters (about {:.1} GB with the optimizer's state); at most {MAX_PARAMETERS} are accepted",
+            params as f64 * 16.0 / 1e9
+        ),
     );
 }
 

@@ -19,7 +19,14 @@ pub(super) fn sweep(config: &Config, p: &mut Problems) {
     axis(p, "sweep.learning_rate", &sweep.learning_rate, rate_ok, &rates);
     let widths = format!("whole numbers from 1 to {MAX_WIDTH}");
     axis(p, "sweep.width", &sweep.width, |w| (1..=MAX_WIDTH).contains(&w), &widths);
-    let swept_width = !sweep.width.values().is_empty() || sweep.width.range().is_some();
+    let widest = sweep.width.values().iter().copied().chain(sweep.width.range().map(|r| r.max)).max();
+    if let Some(widest) = widest.filter(|w| (1..=MAX_WIDTH).contains(w))
+        && config.data.known()
+    {
+        let hidden = vec![widest; config.model.hidden_sizes.len()];
+        super::validate::size(config, &hidden, "sweep.width", p);
+    }
+    let swept_width = !sweep.width.is_empty();
     p.check(
         !swept_width || !config.model.hidden_sizes.is_empty(),
         "sweep.width",

@@ -207,6 +207,9 @@ const COLUMNS: [&str; 15] = [
     "pruned_because",
 ];
 
+/// The columns of a sweep.csv written before widths, epochs trained and pruning.
+const OLD_COLUMNS: usize = 12;
+
 /// Writes sweep.csv and sweep.md into `folder`; `notes` go under sweep.md's title.
 pub fn write(
     folder: &RunDir,
@@ -268,7 +271,10 @@ pub fn read(path: &std::path::Path) -> Result<Vec<RunResult>, String> {
         .map_err(|e| format!("{shown}: {e}"))?;
     let mut reader = csv::Reader::from_reader(bytes.as_slice());
     let header = reader.headers().map_err(|e| format!("{shown}: {e}"))?.clone();
-    if header.iter().ne(COLUMNS) {
+    // The first twelve columns alone: a sweep.csv written before widths, epochs and pruning
+    // (cells past a row's end read as empty).
+    let old = header.len() == OLD_COLUMNS && header.iter().eq(COLUMNS[..OLD_COLUMNS].iter().copied());
+    if header.iter().ne(COLUMNS) && !old {
         return Err(format!(
             "{shown}: expected the header {}, found {}",
             COLUMNS.join(","),
@@ -319,7 +325,10 @@ pub fn read(path: &std::path::Path) -> Result<Vec<RunResult>, String> {
                 )));
             }
         };
-        result.epochs = cell(13).parse().map_err(|_| damaged("epochs is not a whole number"))?;
+        result.epochs = match (old, cell(13)) {
+            (true, _) => result.converged_epoch.unwrap_or(0),
+            (false, epochs) => epochs.parse().map_err(|_| damaged("epochs is not a whole number"))?,
+        };
         result.pruned = match (cell(11), cell(14)) {
             (PRUNED, why) => Some(why.to_string()),
             _ => None,
@@ -342,4 +351,29 @@ pub fn interrupted(folder: &RunDir) -> Option<RunDir> {
 /// Whether the sweep.md in `dir` is an interrupted sweep's.
 pub fn marked(dir: &RunDir) -> bool {
     std::fs::read_to_string(dir.sweep_md()).is_ok_and(|md| md.lines().any(|l| l.starts_with(INTERRUPTED)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sweep_csv_of_twelve_columns_from_before_widths_and_pruning_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sweep.csv");
+        let old = "activation,optimizer,learning_rate,init,seed,converged,epochs_to_converge,final_loss,wall_seconds,valid_accuracy,error,state\n\
+                   tanh,adam,0.05,default,0,true,28,0.001,0.1,1.0000,,finished\n\
+                   tanh,adam,0.05,default,1,false,,0.2,0.3,0.7500,,cut_short\n";
+        std::fs::write(&path, old).unwrap();
+        let results = read(&path).unwrap();
+        assert_eq!(results.len(), 2);
+        assert_eq!(
+            (results[0].converged_epoch, results[0].epochs, results[0].setting.width),
+            (Some(28), 28, None)
+        );
+        assert!(results[1].cut_short && results[1].pruned.is_none());
+        let thirteen = old.replacen(",state\n", ",state,width\n", 1);
+        std::fs::write(&path, thirteen).unwrap();
+        assert!(read(&path).unwrap_err().contains("expected the header"), "only the old or the new header");
+    }
 }

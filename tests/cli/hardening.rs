@@ -189,6 +189,7 @@ file_cases! {
     predict_csv_of_the_wrong_width: ["predict", "artifacts/victim", "--csv", "rows.csv"], "rows.csv", "a,b,c\n1,0,1\n" => 2, ["rows.csv:2", "expected 2 comma-separated inputs, found 3"];
     predict_csv_with_text: ["predict", "artifacts/victim", "--csv", "rows.csv"], "rows.csv", "a,b\n1,0\nyes,no\n" => 2, ["rows.csv:3", "not a finite number"];
     gradcheck_of_a_bad_config: ["gradcheck", "victim.toml"], "victim.toml", "[data]\ngate = 1\n" => 2, ["victim.toml:2:1", "data.gate"];
+    sweep_width_past_the_parameter_limit: ["sweep", "victim.toml"], "victim.toml", "[data]\ngate = \"or\"\n[model]\nhidden_sizes = [4, 4]\n[sweep]\nwidth = [8, 100000]\n" => 2, ["victim.toml:6:1", "sweep.width", "10000500001 parameters"];
     sweep_of_a_bad_config: ["sweep", "victim.toml"], "victim.toml", "[data]\ngate = \"or\"\n[sweep]\nseeds = 0\n" => 2, ["sweep.seeds", "found 0"];
 }
 
