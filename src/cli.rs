@@ -131,14 +131,15 @@ pub enum Command {
         /// Optimizers, comma-separated, e.g. sgd,adam.
         #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = named::<OptimizerName>)]
         optimizer: Vec<OptimizerName>,
-        /// Learning rates, comma-separated, e.g. 0.5,0.05, or a range to sample, MIN..MAX or
-        /// MIN..MAX:log (log-uniform), e.g. 1e-4..1:log.
+        /// Learning rates, comma-separated, e.g. 0.5,0.05 (repeating the option adds values),
+        /// or one range to sample, MIN..MAX or MIN..MAX:log (log-uniform), e.g. 1e-4..1:log.
         #[arg(long, value_name = "LIST|RANGE", value_parser = space::<f64>)]
         learning_rate: Vec<Space<f64>>,
         /// Inits, comma-separated, e.g. default,small.
         #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = named::<Init>)]
         init: Vec<Init>,
-        /// Widths of every hidden layer, comma-separated, e.g. 4,8,16, or a range, e.g. 2..64:log.
+        /// Widths of every hidden layer, comma-separated, e.g. 4,8,16 (repeating the option adds
+        /// values), or one range, e.g. 2..64:log.
         #[arg(long, value_name = "LIST|RANGE", value_parser = space::<usize>)]
         width: Vec<Space<usize>>,
         /// grid (every combination) or random (--trials settings drawn from the axes, seeded by

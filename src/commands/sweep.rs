@@ -87,12 +87,14 @@ pub fn plan(base: &Config, grid: &SweepSection, folder: &RunDir, resume: bool) -
         }
         let wanted: std::collections::HashSet<(String, u64)> =
             all.iter().map(|(s, seed)| key(s, *seed)).collect();
-        // A run a worker never reported (it crashed) is run again, not kept as a failure.
+        // A run a worker never reported (it crashed) is run again, not kept as a failure. A
+        // halving sweep keeps every row, for its wall time only: it replays its rungs.
         let lost = |r: &RunResult| r.error.as_deref().is_some_and(|e| e.starts_with("worker process "));
+        let halving = grid.halving.is_some();
         kept = read(&from.sweep_csv())
             .map_err(Failure::usage)?
             .into_iter()
-            .filter(|r| !r.cut_short && !lost(r) && wanted.contains(&key(&r.setting, r.seed)))
+            .filter(|r| (halving || !r.cut_short && !lost(r)) && wanted.contains(&key(&r.setting, r.seed)))
             .collect();
         continues = Some(from);
     }
@@ -104,11 +106,8 @@ pub fn plan(base: &Config, grid: &SweepSection, folder: &RunDir, resume: bool) -
         min_epochs: grid.min_epochs.unwrap_or(default_min_epochs(base.training.num_epochs, eta)),
         seeds: grid.seeds as u64,
         resume,
+        sweep_sha256: config_sha256.clone(),
     });
-    // A resumed halving sweep replays its rungs from the trials' folders instead.
-    if halving.is_some() {
-        kept.clear();
-    }
     Ok(Plan { all, todo, kept, continues, config_sha256, halving })
 }
 
@@ -136,7 +135,12 @@ pub fn run(
     let started = Instant::now();
     let (new, rungs, standings) = match &plan.halving {
         Some(halving) => {
-            let halved = halve((base, data), &trials(&plan.all), halving, folder, workers)?;
+            let mut halved = halve((base, data), &trials(&plan.all), halving, folder, workers)?;
+            // A replayed rung took no time here: its time is the interrupted sweep's.
+            for r in &mut halved.results {
+                let before = plan.kept.iter().find(|k| k.setting == r.setting && k.seed == r.seed);
+                r.wall_seconds += before.map_or(0.0, |k| k.wall_seconds);
+            }
             (halved.results, halved.rungs, halved.standings)
         }
         None => (sweep(base, data, &plan.todo, workers)?, Vec::new(), Vec::new()),
@@ -153,7 +157,7 @@ pub fn run(
     let name = base.name();
     let stopped = interrupt::requested() && (cut_short > 0 || never_started > 0);
     if !stopped {
-        let kept = match plan.kept.len() {
+        let kept = match plan.kept.iter().filter(|r| !r.cut_short).count() {
             0 => String::new(),
             n => format!(" ({n} of them finished before, in the interrupted sweep this continues)"),
         };

@@ -9,6 +9,7 @@ use super::sweep_trials::{TrialJob, run_jobs};
 use crate::config::Config;
 use crate::data::dataset::Dataset;
 use crate::failure::Failure;
+use crate::run::atomic::write_atomic;
 use crate::run::folder::RunDir;
 use crate::run::sweep_results::{Row, RunResult, Setting};
 use crate::training::interrupt;
@@ -30,12 +31,14 @@ pub fn default_min_epochs(max: usize, eta: usize) -> usize {
 
 /// A halving sweep's factor, first rung and seeds per trial, and whether it continues an
 /// interrupted one.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Halving {
     pub eta: usize,
     pub min_epochs: usize,
     pub seeds: u64,
     pub resume: bool,
+    /// The sweep's config SHA-256, kept in trials/ so that a resume continues only its own trials.
+    pub sweep_sha256: String,
 }
 
 /// The trials of a sweep's (setting, seed) list: its settings, in order.
@@ -50,7 +53,8 @@ pub fn trials(all: &[(Setting, u64)]) -> Vec<Setting> {
 }
 
 /// A halving sweep's table, best first: more converged seeds, then fewer median epochs to
-/// converge, then the later rung reached, then the lower median validation loss there. Other
+/// converge, then a finite loss (a trial that diverged or failed comes last, however far it
+/// got), then the later rung reached, then the lower median validation loss there. Other
 /// sweeps keep their order.
 pub fn ranked(mut rows: Vec<Row>, standings: &[(Setting, Standing)]) -> Vec<Row> {
     if standings.is_empty() {
@@ -67,6 +71,7 @@ pub fn ranked(mut rows: Vec<Row>, standings: &[(Setting, Standing)]) -> Vec<Row>
         let ((reached_a, score_a), (reached_b, score_b)) = (standing(a), standing(b));
         (b.converged.cmp(&a.converged))
             .then(median(a).total_cmp(&median(b)))
+            .then(score_b.is_finite().cmp(&score_a.is_finite()))
             .then(reached_b.cmp(&reached_a))
             .then(score_a.total_cmp(&score_b))
     });
@@ -133,18 +138,9 @@ pub fn halve(
     folder: &RunDir,
     workers: usize,
 ) -> Result<Halved, Failure> {
-    let Halving { eta, min_epochs, seeds, resume } = *halving;
+    let Halving { eta, min_epochs, seeds, resume, ref sweep_sha256 } = *halving;
     let budgets = rungs(min_epochs, base.training.num_epochs, eta);
-    // The trials of an earlier halving sweep in this folder are replaced, not mixed in; those
-    // of the interrupted one a resumed sweep continues are what it continues from.
-    if !resume {
-        match std::fs::remove_dir_all(folder.trials()) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Failure::runtime(format!("cannot remove {}: {e}", folder.trials().display())));
-            }
-            _ => {}
-        }
-    }
+    trials_of(folder, sweep_sha256, resume)?;
     let per = seeds as usize;
     let mut results: Vec<RunResult> =
         settings.iter().flat_map(|s| (0..seeds).map(move |seed| RunResult::not_run(s, seed))).collect();
@@ -160,14 +156,15 @@ pub fn halve(
         let places: Vec<usize> =
             alive.iter().flat_map(|&t| (0..per).map(move |s| t * per + s)).filter(|&i| open[i]).collect();
         let jobs = TrialJob::all(&places, (settings, per), epochs, r == 0 && !resume);
-        let mut finished = 0;
+        // Ran this rung to its end, or ended by itself in it.
+        let mut completed = vec![false; results.len()];
         for new in run_jobs((base, data), folder, &jobs, workers)? {
             let Some(&i) =
                 places.iter().find(|&&i| results[i].setting == new.setting && results[i].seed == new.seed)
             else {
                 continue;
             };
-            finished += usize::from(!new.cut_short);
+            completed[i] = !new.cut_short;
             open[i] = new.error.is_none()
                 && !new.cut_short
                 && new.converged_epoch.is_none()
@@ -177,17 +174,21 @@ pub fn halve(
             results[i] = RunResult { wall_seconds, ..new };
         }
         let last = r + 1 == budgets.len();
-        // A stop that came once the last rung was done stops nothing.
-        if interrupt::requested() && !(last && finished == jobs.len()) {
-            // Every run that would have gone on was cut short, where it stands.
-            results.iter_mut().zip(&open).filter(|(_, open)| **open).for_each(|(r, _)| r.cut_short = true);
+        let racing: Vec<usize> =
+            alive.iter().copied().filter(|&t| open[t * per..(t + 1) * per].contains(&true)).collect();
+        // A stop that came once nothing was left to train stops nothing.
+        let unfinished = places.iter().any(|&i| !completed[i]);
+        if interrupt::requested() && (unfinished || (!last && !racing.is_empty())) {
+            // The runs that had not finished the rung, or would have gone on, were cut short
+            // where they stand.
+            for &i in &places {
+                results[i].cut_short = !completed[i] || (open[i] && !last);
+            }
             return Ok(Halved { results, rungs: done, standings: Vec::new() });
         }
         for &t in &alive {
             standings[t] = Standing { reached: r + 1, score: median_loss(&results[t * per..(t + 1) * per]) };
         }
-        let racing: Vec<usize> =
-            alive.iter().copied().filter(|&t| open[t * per..(t + 1) * per].contains(&true)).collect();
         let keep = if last { racing.len() } else { racing.len().div_ceil(eta) };
         let rung = format!("rung {} of {} ({epochs} epochs)", r + 1, budgets.len());
         done.push(Rung { epochs, trials: alive.len(), ended: alive.len() - racing.len(), kept: keep });
@@ -195,6 +196,32 @@ pub fn halve(
     }
     let standings = settings.iter().cloned().zip(standings).collect();
     Ok(Halved { results, rungs: done, standings })
+}
+
+/// Makes trials/ this sweep's: a new sweep replaces an earlier one's trials (they are not mixed
+/// in) and records its SHA-256 there; a resumed one continues only from trials that record its
+/// own, not those of another sweep that replaced them since.
+fn trials_of(folder: &RunDir, sweep_sha256: &str, resume: bool) -> Result<(), Failure> {
+    let (trials, record) = (folder.trials(), folder.trials_sha256());
+    if resume {
+        let found = std::fs::read_to_string(&record).unwrap_or_default();
+        if found.trim() != sweep_sha256 {
+            return Err(Failure::usage(format!(
+                "cannot continue the interrupted halving sweep: {}/ holds another sweep's trials (a halving sweep run since without --resume replaced them); run the sweep anew without --resume",
+                trials.display()
+            )));
+        }
+        return Ok(());
+    }
+    match std::fs::remove_dir_all(&trials) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(Failure::runtime(format!("cannot remove {}: {e}", trials.display())));
+        }
+        _ => {}
+    }
+    std::fs::create_dir_all(&trials)
+        .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", trials.display())))?;
+    write_atomic(&record, format!("{sweep_sha256}\n").as_bytes()).map_err(Failure::runtime)
 }
 
 /// The best `keep` of the `racing` trials by their standing, in trial order; the others' runs
@@ -255,6 +282,32 @@ fn median_loss(runs: &[RunResult]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Activation, Init, OptimizerName};
+    use crate::run::sweep_results::rows;
+
+    #[test]
+    fn a_trial_that_diverged_comes_last_however_far_it_got() {
+        let setting = |learning_rate| Setting {
+            activation: Activation::Tanh,
+            optimizer: OptimizerName::Sgd,
+            learning_rate,
+            init: Init::Default,
+            width: None,
+        };
+        let result = |learning_rate, final_loss| RunResult {
+            final_loss,
+            ..RunResult::not_run(&setting(learning_rate), 0)
+        };
+        let results = [result(5.0, f64::INFINITY), result(0.1, 0.7), result(0.01, 0.5)];
+        let standings = vec![
+            (setting(5.0), Standing { reached: 2, score: f64::INFINITY }),
+            (setting(0.1), Standing { reached: 1, score: 0.7 }),
+            (setting(0.01), Standing { reached: 1, score: 0.5 }),
+        ];
+        let order: Vec<f64> =
+            ranked(rows(&results), &standings).iter().map(|r| r.setting.learning_rate).collect();
+        assert_eq!(order, [0.01, 0.1, 5.0], "the lower loss first, the diverged trial last");
+    }
 
     #[test]
     fn rungs_grow_by_eta_up_to_the_last() {

@@ -266,7 +266,10 @@ fn run_one(
         Ok(Ok(learned))
             if matches!(learned.end, Some((_, crate::training::stopping::Ending::Interrupted))) =>
         {
+            // How far it got, though a continued sweep runs it again from the start.
             result.cut_short = true;
+            result.final_loss = learned.rows.last().map_or(f64::NAN, |r| r.valid_loss);
+            result.epochs = learned.rows.last().map_or(0, |r| r.epoch);
         }
         Ok(Ok(learned)) => {
             result.converged_epoch = converged_epoch(&learned.rows, config.training.tolerance);

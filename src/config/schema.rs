@@ -285,7 +285,9 @@ pub struct SweepSection {
     /// Successive halving: after each rung keep the best 1/halving of the settings, and train
     /// them halving times longer, from `min_epochs` up to `training.num_epochs`.
     pub halving: Option<usize>,
-    /// The first rung's epochs. Default: `training.num_epochs` / halving^3, at least 1.
+    /// The fewest epochs of the first rung, which is `training.num_epochs` / halving^k for the
+    /// largest k that keeps it at least this. Default: `training.num_epochs` / halving^3, at
+    /// least 1.
     pub min_epochs: Option<usize>,
 }
 

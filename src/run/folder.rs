@@ -21,6 +21,7 @@
 //!   sweep.png        epochs to converge per setting
 //!   interrupted/     an interrupted sweep's three files, when the folder holds a complete one
 //!   trials/trial-T-seed-S/   with --halving: each trial's run folder, continued rung by rung
+//!   trials/sweep.sha256      the config SHA-256 of the sweep whose trials they are
 //! artifacts/<name>-sweep-shard-K-of-N/   `sweep --shard K/N`: its runs' sweep files, and
 //!   shard.json       which shard of which sweep, for `gatenet sweep merge`
 //! ```
@@ -150,6 +151,11 @@ impl RunDir {
     /// checkpoint from one rung to the next.
     pub fn trials(&self) -> PathBuf {
         self.root.join("trials")
+    }
+
+    /// The config SHA-256 of the halving sweep whose trials these are.
+    pub fn trials_sha256(&self) -> PathBuf {
+        self.trials().join("sweep.sha256")
     }
 
     /// The run of one trial's seed, named for the trial's place in sweep order.

@@ -149,7 +149,8 @@ fn a_survivor_ends_with_the_weights_of_one_uninterrupted_run() {
     sweep(dir.path(), &config_file(dir.path(), "never.toml", NEVER_DONE), &["-q"]);
     let folder = dir.path().join("artifacts/never-sweep");
     // The survivor, continued after rung 1 and rung 2.
-    let trials = std::fs::read_dir(folder.join("trials")).unwrap().map(|e| e.unwrap().path());
+    let trials =
+        std::fs::read_dir(folder.join("trials")).unwrap().map(|e| e.unwrap().path()).filter(|t| t.is_dir());
     let continued: Vec<_> = trials
         .filter(|t| std::fs::read_to_string(t.join("config.toml")).unwrap().matches("# resumed").count() >= 2)
         .collect();
@@ -225,6 +226,7 @@ fn trial_models(folder: &Path) -> Vec<(String, Vec<u8>)> {
     let mut models: Vec<(String, Vec<u8>)> = std::fs::read_dir(folder.join("trials"))
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|t| t.is_dir())
         .map(|t| {
             (
                 t.file_name().unwrap().to_string_lossy().into_owned(),
