@@ -151,13 +151,16 @@ pub enum Command {
         trials: Option<usize>,
         /// Successive halving: train every setting --min-epochs, keep the best 1/ETA by median
         /// validation loss, continue those from their checkpoints ETA times longer, and so on
-        /// up to training.num_epochs.
+        /// up to --max-epochs.
         #[arg(long, value_name = "ETA")]
         halving: Option<usize>,
         /// The fewest epochs of --halving's first rung, which is num_epochs / ETA^k for the
         /// largest k that keeps it at least N [default: N = num_epochs / ETA^3, at least 1].
         #[arg(long, value_name = "N")]
         min_epochs: Option<usize>,
+        /// The last rung of --halving [default: training.num_epochs].
+        #[arg(long, value_name = "N")]
+        max_epochs: Option<usize>,
         /// Seeds 0 to N-1 for every combination [default: the config's sweep.seeds, or 20].
         #[arg(long, value_name = "N")]
         seeds: Option<usize>,

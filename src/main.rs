@@ -145,6 +145,7 @@ fn sweep_command(command: Command, show: &dyn Fn(&str)) -> Result<u8, Failure> {
         trials,
         halving,
         min_epochs,
+        max_epochs,
         seeds,
         shard,
         worker,
@@ -180,6 +181,7 @@ fn sweep_command(command: Command, show: &dyn Fn(&str)) -> Result<u8, Failure> {
         trials,
         halving,
         min_epochs,
+        max_epochs,
         shard,
     };
     sweep_config(&config, lists, worker, &run, show)

@@ -101,9 +101,11 @@ pub fn plan(base: &Config, grid: &SweepSection, folder: &RunDir, resume: bool) -
     let done: std::collections::HashSet<(String, u64)> =
         kept.iter().map(|r| key(&r.setting, r.seed)).collect();
     let todo = all.iter().filter(|(s, seed)| !done.contains(&key(s, *seed))).cloned().collect();
+    let max_epochs = grid.max_epochs.unwrap_or(base.training.num_epochs);
     let halving = grid.halving.map(|eta| Halving {
         eta,
-        min_epochs: grid.min_epochs.unwrap_or(default_min_epochs(base.training.num_epochs, eta)),
+        min_epochs: grid.min_epochs.unwrap_or(default_min_epochs(max_epochs, eta)),
+        max_epochs,
         seeds: grid.seeds as u64,
         resume,
         sweep_sha256: config_sha256.clone(),
@@ -226,6 +228,7 @@ pub struct Lists {
     pub trials: Option<usize>,
     pub halving: Option<usize>,
     pub min_epochs: Option<usize>,
+    pub max_epochs: Option<usize>,
     /// `--shard K/N`: only that shard's runs.
     pub shard: Option<(usize, usize)>,
 }
@@ -339,6 +342,7 @@ fn grid(config: &Config, lists: Lists) -> Result<SweepSection, Failure> {
     grid.trials = lists.trials.or(grid.trials);
     grid.halving = lists.halving.or(grid.halving);
     grid.min_epochs = lists.min_epochs.or(grid.min_epochs);
+    grid.max_epochs = lists.max_epochs.or(grid.max_epochs);
     let mut merged = config.clone();
     merged.sweep = Some(grid.clone());
     if let Some((key, message)) = merged.validate().into_iter().find(|(key, _)| key.starts_with("sweep")) {

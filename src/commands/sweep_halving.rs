@@ -1,9 +1,9 @@
 //! Successive halving (Jamieson and Talwalkar, 2016; the inner loop of Li et al.'s Hyperband
 //! and Optuna's `SuccessiveHalvingPruner`): every trial trains for the first rung's epochs, the
-//! best 1/eta by median validation loss go on eta times longer, and so on up to
-//! `training.num_epochs`. Each seed of a trial is an ordinary run folder (`trials/`), continued
-//! from its checkpoint by gatenet's resume, which is bit-identical: a survivor ends with the
-//! weights of one uninterrupted run of its epochs.
+//! best 1/eta by median validation loss go on eta times longer, and so on up to `max_epochs`
+//! (`training.num_epochs` unless the sweep says). Each seed of a trial is an ordinary run
+//! folder (`trials/`), continued from its checkpoint by gatenet's resume, which is
+//! bit-identical: a survivor ends with the weights of one uninterrupted run of its epochs.
 
 use super::sweep_trials::{TrialJob, run_jobs};
 use crate::config::Config;
@@ -24,17 +24,19 @@ pub fn rungs(min: usize, max: usize, eta: usize) -> Vec<usize> {
     epochs
 }
 
-/// The first rung's epochs unless `sweep.min_epochs` says: three halvings below the last.
+/// The first rung's fewest epochs unless `sweep.min_epochs` says: three halvings below the last.
 pub fn default_min_epochs(max: usize, eta: usize) -> usize {
     (max / eta.saturating_pow(3)).max(1)
 }
 
-/// A halving sweep's factor, first rung and seeds per trial, and whether it continues an
-/// interrupted one.
+/// A halving sweep's factor, its first rung's fewest epochs and its seeds per trial, and
+/// whether it continues an interrupted one.
 #[derive(Clone)]
 pub struct Halving {
     pub eta: usize,
     pub min_epochs: usize,
+    /// The last rung's epochs: `sweep.max_epochs`, else `training.num_epochs`.
+    pub max_epochs: usize,
     pub seeds: u64,
     pub resume: bool,
     /// The sweep's config SHA-256, kept in trials/ so that a resume continues only its own trials.
@@ -138,8 +140,8 @@ pub fn halve(
     folder: &RunDir,
     workers: usize,
 ) -> Result<Halved, Failure> {
-    let Halving { eta, min_epochs, seeds, resume, ref sweep_sha256 } = *halving;
-    let budgets = rungs(min_epochs, base.training.num_epochs, eta);
+    let Halving { eta, min_epochs, max_epochs, seeds, resume, ref sweep_sha256 } = *halving;
+    let budgets = rungs(min_epochs, max_epochs, eta);
     trials_of(folder, sweep_sha256, resume)?;
     let per = seeds as usize;
     let mut results: Vec<RunResult> =

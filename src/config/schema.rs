@@ -283,12 +283,14 @@ pub struct SweepSection {
     /// The settings a random search draws. Default 20.
     pub trials: Option<usize>,
     /// Successive halving: after each rung keep the best 1/halving of the settings, and train
-    /// them halving times longer, from `min_epochs` up to `training.num_epochs`.
+    /// them halving times longer, from `min_epochs` up to `max_epochs`.
     pub halving: Option<usize>,
     /// The fewest epochs of the first rung, which is `training.num_epochs` / halving^k for the
     /// largest k that keeps it at least this. Default: `training.num_epochs` / halving^3, at
     /// least 1.
     pub min_epochs: Option<usize>,
+    /// The last rung's epochs. Default: `training.num_epochs`.
+    pub max_epochs: Option<usize>,
 }
 
 impl Default for SweepSection {
@@ -304,6 +306,7 @@ impl Default for SweepSection {
             trials: None,
             halving: None,
             min_epochs: None,
+            max_epochs: None,
         }
     }
 }

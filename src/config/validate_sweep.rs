@@ -100,7 +100,20 @@ fn axis<T: Copy + PartialOrd + std::fmt::Display>(
 /// `halving` and `min_epochs`: a factor of at least 2, a first rung no longer than the last,
 /// and a schedule that a continued run follows exactly.
 fn halving(config: &Config, sweep: &SweepSection, p: &mut Problems) {
-    let num_epochs = config.training.num_epochs;
+    if let Some(max) = sweep.max_epochs {
+        p.check(
+            sweep.halving.is_some(),
+            "sweep.max_epochs",
+            "is the last rung of successive halving; set sweep.halving (e.g. 3) too, or training.num_epochs"
+                .into(),
+        );
+        p.check(
+            (1..=MAX_EPOCHS).contains(&max),
+            "sweep.max_epochs",
+            format!("expected between 1 and {MAX_EPOCHS}, found {max}"),
+        );
+    }
+    let num_epochs = sweep.max_epochs.unwrap_or(config.training.num_epochs);
     if let Some(eta) = sweep.halving {
         p.check(
             (2..=100).contains(&eta),
@@ -124,7 +137,7 @@ fn halving(config: &Config, sweep: &SweepSection, p: &mut Problems) {
         p.check(
             (1..=num_epochs).contains(&min),
             "sweep.min_epochs",
-            format!("expected between 1 and training.num_epochs ({num_epochs}), found {min}"),
+            format!("expected between 1 and the last rung's {num_epochs} epochs (sweep.max_epochs, else training.num_epochs), found {min}"),
         );
     }
 }

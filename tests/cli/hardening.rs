@@ -117,6 +117,8 @@ config_cases! {
     sweep_trials_of_a_grid: "sweep", "trials = 5" => ["victim.toml:12:1", "sweep.trials", "set search = \"random\""];
     sweep_halving_by_one: "sweep", "halving = 1" => ["victim.toml:12:1", "sweep.halving", "found 1"];
     sweep_min_epochs_without_halving: "sweep", "min_epochs = 5" => ["victim.toml:12:1", "sweep.min_epochs", "set sweep.halving"];
+    sweep_max_epochs_without_halving: "sweep", "max_epochs = 50" => ["victim.toml:12:1", "sweep.max_epochs", "set sweep.halving"];
+    sweep_min_epochs_past_max_epochs: "sweep", "halving = 3\nmax_epochs = 10\nmin_epochs = 11" => ["victim.toml:14:1", "sweep.min_epochs", "the last rung's 10 epochs", "found 11"];
     sweep_min_epochs_past_num_epochs: "sweep", "halving = 3\nmin_epochs = 50" => ["victim.toml:13:1", "sweep.min_epochs", "found 50"];
     learning_rate_as_text: "optimizer", "learning_rate = \"fast\"" => ["optimizer.learning_rate", "expected a number"];
     hidden_sizes_not_an_array: "model", "hidden_sizes = 4" => ["model.hidden_sizes", "expected an array"];

@@ -144,6 +144,17 @@ const NEVER_DONE: &str = "[data]\ngate = \"xor\"\n[optimizer]\nname = \"adam\"\n
                           halving = 3\nmin_epochs = 10\n";
 
 #[test]
+fn max_epochs_sets_the_last_rung_and_min_epochs_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_file(dir.path(), "never.toml", NEVER_DONE);
+    sweep(dir.path(), &config, &["-q", "--max-epochs", "120", "--min-epochs", "5"]);
+    let md = std::fs::read_to_string(dir.path().join("artifacts/never-sweep/sweep.md")).unwrap();
+    for rung in ["| 1 | 13 | 4 | 0 | 2 |", "| 2 | 40 | 2 | 0 | 1 |", "| 3 | 120 | 1 | 0 | 1 |"] {
+        assert!(md.contains(rung), "{rung} in: {md}");
+    }
+}
+
+#[test]
 fn a_survivor_ends_with_the_weights_of_one_uninterrupted_run() {
     let dir = tempfile::tempdir().unwrap();
     sweep(dir.path(), &config_file(dir.path(), "never.toml", NEVER_DONE), &["-q"]);
