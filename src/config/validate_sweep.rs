@@ -1,5 +1,6 @@
-//! The checks of `[sweep]`: its axes (a range must be one), its size, and the search and
-//! halving settings that go together.
+//! The checks of `[sweep]`: its axes (every listed value and both ends of a range within
+//! bounds, a range's min at most its max), its size, and the search and halving settings that
+//! go together.
 
 use super::limits::*;
 use super::space::Space;
