@@ -11,7 +11,7 @@ use crate::data::dataset::Dataset;
 use crate::failure::Failure;
 use crate::run::atomic::write_atomic;
 use crate::run::folder::RunDir;
-use crate::run::sweep_results::{Row, RunResult, Setting};
+use crate::run::sweep_results::{Row, RunResult, Setting, median};
 use crate::training::interrupt;
 
 /// The epochs of each rung, the last `max`, each eta times the one before (rounded down), the
@@ -266,19 +266,15 @@ fn shown(loss: f64) -> String {
     }
 }
 
-/// The median final validation loss of a trial's seeds; a run that failed or diverged counts
-/// as infinitely bad.
+/// The median final validation loss of a trial's seeds (it has at least one); a run that
+/// failed or diverged counts as infinitely bad.
 fn median_loss(runs: &[RunResult]) -> f64 {
     let mut losses: Vec<f64> = runs
         .iter()
         .map(|r| if r.error.is_none() && r.final_loss.is_finite() { r.final_loss } else { f64::INFINITY })
         .collect();
     losses.sort_by(f64::total_cmp);
-    match losses.len() {
-        0 => f64::INFINITY,
-        n if n % 2 == 1 => losses[n / 2],
-        n => (losses[n / 2 - 1] + losses[n / 2]) / 2.0,
-    }
+    median(&losses)
 }
 
 #[cfg(test)]

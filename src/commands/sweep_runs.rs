@@ -273,9 +273,7 @@ fn run_one(
         }
         Ok(Ok(learned)) => {
             result.converged_epoch = converged_epoch(&learned.rows, config.training.tolerance);
-            result.final_loss = learned.rows.last().map_or(f64::NAN, |r| r.valid_loss);
-            result.valid_accuracy = learned.rows.last().map_or(f64::NAN, |r| r.valid_accuracy);
-            result.epochs = learned.rows.last().map_or(0, |r| r.epoch);
+            result.last_epoch(learned.rows.last());
         }
         Ok(Err(failure)) => result.error = Some(failure.message),
         Err(_) => result.error = Some("internal error (a panic) in this run".into()),

@@ -56,18 +56,22 @@ fn drawn(base: &Config, sweep: &SweepSection) -> Vec<Setting> {
     let mut rng = SplitMix64::new(base.seed);
     let mut all: Vec<Setting> = Vec::new();
     let trials = sweep.trials();
+    let activations = or_base(&sweep.activation, base.model.activation);
+    let optimizers = or_base(&sweep.optimizer, base.optimizer.name);
+    let rates = or_base(sweep.learning_rate.values(), base.optimizer.learning_rate);
+    let inits = or_base(&sweep.init, base.model.init);
     for _ in 0..trials.saturating_mul(100) {
         if all.len() == trials {
             break;
         }
         let setting = Setting {
-            activation: choose(&mut rng, &or_base(&sweep.activation, base.model.activation)),
-            optimizer: choose(&mut rng, &or_base(&sweep.optimizer, base.optimizer.name)),
+            activation: choose(&mut rng, &activations),
+            optimizer: choose(&mut rng, &optimizers),
             learning_rate: match &sweep.learning_rate {
                 Space::Range(range) => rate(&mut rng, range),
-                Space::Values(values) => choose(&mut rng, &or_base(values, base.optimizer.learning_rate)),
+                Space::Values(_) => choose(&mut rng, &rates),
             },
-            init: choose(&mut rng, &or_base(&sweep.init, base.model.init)),
+            init: choose(&mut rng, &inits),
             width: match &sweep.width {
                 Space::Range(range) => Some(width(&mut rng, range)),
                 Space::Values(values) if values.is_empty() => {

@@ -119,9 +119,7 @@ fn run_trial((base, data): (&Config, &Dataset), folder: &RunDir, job: &TrialJob)
         && let Some(rows) = recorded(&run, &config, job.epochs)
     {
         result.converged_epoch = converged_epoch(&rows, config.training.tolerance);
-        let last = rows.last().expect("recorded rows");
-        (result.final_loss, result.valid_accuracy, result.epochs) =
-            (last.valid_loss, last.valid_accuracy, last.epoch);
+        result.last_epoch(rows.last());
         return result;
     }
     let continues = !job.scratch && crate::run::checkpoint::find(&run, None).is_ok();
@@ -135,12 +133,7 @@ fn run_trial((base, data): (&Config, &Dataset), folder: &RunDir, job: &TrialJob)
         // Stopped where its checkpoint is: what it reached is in its metrics.csv.
         Ok(Ok(Outcome::Interrupted { .. })) => {
             result.cut_short = true;
-            if let Some(last) =
-                read_rows(&run.metrics(), config.layers()).ok().and_then(|rows| rows.last().cloned())
-            {
-                (result.final_loss, result.valid_accuracy, result.epochs) =
-                    (last.valid_loss, last.valid_accuracy, last.epoch);
-            }
+            result.last_epoch(read_rows(&run.metrics(), config.layers()).unwrap_or_default().last());
             None
         }
         // Converged at its last rung already: what it reached is in its folder.

@@ -90,6 +90,14 @@ impl RunResult {
             pruned: None,
         }
     }
+
+    /// The validation loss and accuracy of the run's last epoch, and that epoch: NaN and 0 for
+    /// a run with none.
+    pub fn last_epoch(&mut self, last: Option<&crate::run::metrics::EpochRow>) {
+        self.final_loss = last.map_or(f64::NAN, |r| r.valid_loss);
+        self.valid_accuracy = last.map_or(f64::NAN, |r| r.valid_accuracy);
+        self.epochs = last.map_or(0, |r| r.epoch);
+    }
 }
 
 /// Per-combination statistics, one row per setting.
@@ -145,7 +153,8 @@ pub fn rows(results: &[RunResult]) -> Vec<Row> {
         .collect()
 }
 
-fn median(sorted: &[f64]) -> f64 {
+/// The median of sorted numbers; NaN of none.
+pub fn median(sorted: &[f64]) -> f64 {
     match sorted.len() {
         0 => f64::NAN,
         n if n % 2 == 1 => sorted[n / 2],
